@@ -1,0 +1,1 @@
+"""Events, occasions, agendas and registrations arrive with the events issue."""

@@ -1,0 +1,57 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Organization, User
+
+
+def _grouped_choices(organizations) -> list:
+    """Organizations grouped by country and kind, so a long list stays usable without
+    JavaScript (the browser's own select with option groups)."""
+    groups: dict[str, list] = {}
+    for organization in organizations.order_by("country", "kind", "name"):
+        label = f"{organization.get_country_display()} – {organization.get_kind_display()}"
+        groups.setdefault(label, []).append((organization.pk, organization.name))
+    return [("", "---------"), *groups.items()]
+
+
+class ProfileForm(forms.ModelForm):
+    organization = forms.TypedChoiceField(label=_("Organization"), coerce=int)
+
+    class Meta:
+        model = User
+        fields = ["full_name", "organization", "role", "job_title", "phone", "preferred_language"]
+        help_texts = {
+            "phone": _("Optional. Organizers may call on the day of a meeting."),
+            "job_title": _("As on your email signature, e.g. Mobility planner."),
+        }
+
+    def __init__(self, *args, organizations, proven_by_domain: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._organizations = organizations
+        field = self.fields["organization"]
+        field.choices = _grouped_choices(organizations)
+        field.initial = self.instance.organization_id
+        if proven_by_domain:
+            field.help_text = _("Your verified email address shows you work at one of these.")
+        else:
+            field.help_text = _(
+                "Your email domain does not identify your organization, so an organizer will "
+                "verify your membership before organization seats apply."
+            )
+        for name in ("full_name", "role"):
+            self.fields[name].required = True
+        self.fields["preferred_language"].required = True
+
+    def clean_organization(self) -> Organization:
+        pk = self.cleaned_data["organization"]
+        try:
+            return self._organizations.get(pk=pk)
+        except Organization.DoesNotExist:
+            raise forms.ValidationError(_("Choose one of the organizations in the list.")) from None
+
+    def _post_clean(self):
+        # The organization goes through members.services, not straight onto the model.
+        organization = self.cleaned_data.pop("organization", None)
+        super()._post_clean()
+        if organization is not None:
+            self.cleaned_data["organization"] = organization

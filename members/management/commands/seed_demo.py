@@ -1,0 +1,75 @@
+"""Demo data that reads like the two announcements the portal serves: organizers at KL and at
+the county administrative boards, members from several municipalities and boards. Idempotent:
+running it again updates the same rows."""
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from members import services
+from members.models import Organization, OrganizationDomain, User
+
+DEMO_PASSWORD = "green-mobility-demo"
+
+# (email, full name, organization lookup, role, job title, language, staff)
+DEMO_USERS = [
+    ("organizer@kl.dk", "Karen Holm", ("DK", "other", "KL"), "manager", "Chefkonsulent, grøn mobilitet", "da", True),
+    ("organizer@lansstyrelsen.se", "Maria Ek", ("SE", "county_board", "12"), "transport_planner",
+     "Projektledare, Klimatsmarta länstransportplaner", "sv", True),
+    ("mobility@aarhus.dk", "Jens Kristensen", ("DK", "municipality", "751"), "transport_planner",
+     "Mobilitetsplanlægger", "da", False),
+    ("klima@kk.dk", "Sofie Nielsen", ("DK", "municipality", "101"), "climate_energy_strategist",
+     "Klimastrateg", "da", False),
+    ("cykel@odense.dk", "Lars Madsen", ("DK", "municipality", "461"), "manager", "Afdelingschef, Trafik", "da", False),
+    ("planerare.skane@lansstyrelsen.se", "Erik Lindqvist", ("SE", "county_board", "12"), "community_planner",
+     "Samhällsplanerare", "sv", False),
+    ("klimat.stockholm@lansstyrelsen.se", "Anna Berg", ("SE", "county_board", "01"), "climate_energy_strategist",
+     "Energi- och klimatstrateg", "sv", False),
+    ("miljomal.uppsala@lansstyrelsen.se", "Karin Sjöberg", ("SE", "county_board", "03"),
+     "environmental_objectives_coordinator", "Miljömålssamordnare", "sv", False),
+    ("trafik@malmo.se", "Johan Persson", ("SE", "municipality", "1280"), "transport_planner", "Trafikplanerare", "sv",
+     False),
+    ("konsulent@example.org", "Mikkel Dahl", ("DK", "municipality", "147"), "specialist", "Konsulent", "en", False),
+]
+
+
+class Command(BaseCommand):
+    help = "Create or update demo organizers and members (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        kl, _ = Organization.objects.update_or_create(
+            country="DK", kind="other", official_code="KL",
+            defaults={"name": "KL – Kommunernes Landsforening"},
+        )
+        OrganizationDomain.objects.get_or_create(organization=kl, domain="kl.dk")
+        organizers, _ = Group.objects.get_or_create(name="Organizers")
+        organizers.permissions.set(
+            Permission.objects.filter(content_type__app_label__in=["members", "events", "newsletters"])
+        )
+
+        for email, name, (country, kind, code), role, title, language, staff in DEMO_USERS:
+            user = User.objects.filter(email=email).first() or User.objects.create_user(email, DEMO_PASSWORD)
+            user.set_password(DEMO_PASSWORD)
+            user.is_staff = staff
+            user.save()
+            EmailAddress.objects.update_or_create(
+                user=user, email=email, defaults={"verified": True, "primary": True}
+            )
+            if staff:
+                user.groups.add(organizers)
+            organization = Organization.objects.get(country=country, kind=kind, official_code=code)
+            services.update_profile(
+                user, organization=organization, full_name=name, role=role, job_title=title,
+                preferred_language=language,
+            )
+
+        admin_user = User.objects.get(email="organizer@kl.dk")
+        if not admin_user.is_superuser:
+            admin_user.is_superuser = True
+            admin_user.save(update_fields=["is_superuser"])
+
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at http://127.0.0.1:8000 with:"))
+        for email, name, *_rest, staff in DEMO_USERS:
+            self.stdout.write(f"  {email:38} {'organizer' if staff else 'member':9} password: {DEMO_PASSWORD}")

@@ -1,0 +1,27 @@
+from allauth.account.signals import email_changed, email_confirmed, user_logged_in
+from django.dispatch import receiver
+
+from . import services
+
+
+@receiver(email_confirmed)
+def _membership_after_confirmation(sender, request, email_address, **kwargs):
+    user = email_address.user
+    # allauth confirms an address before making it primary on an email change; only the
+    # primary address (the login) speaks for membership.
+    if email_address.email.lower() == user.email.lower():
+        services.apply_email_domain(user)
+
+
+@receiver(email_changed)
+def _membership_after_email_change(sender, request, user, from_email_address, to_email_address, **kwargs):
+    user.refresh_from_db()
+    services.apply_email_domain(user)
+
+
+@receiver(user_logged_in)
+def _remember_language_of_first_login(sender, request, user, **kwargs):
+    # A member who signed up in Danish keeps Danish until choosing otherwise.
+    if not user.preferred_language and getattr(request, "LANGUAGE_CODE", None):
+        user.preferred_language = request.LANGUAGE_CODE
+        user.save(update_fields=["preferred_language"])

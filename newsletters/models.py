@@ -1,0 +1,1 @@
+"""Subscriptions and editions arrive with the newsletter issue."""

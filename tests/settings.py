@@ -1,0 +1,21 @@
+"""The portal's one settings module, with the environment a test run needs.
+
+Tests run with DEBUG off (as Django's runner forces anyway), so they need a real-looking
+secret and plain HTTP for the test client and the live server.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("HTTPS", "false")
+os.environ.setdefault("DEBUG", "false")
+
+from network_portal.settings import *  # noqa: E402,F403
+
+# The manifest storage needs collectstatic; tests serve assets straight from the finders.
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_BROKER_URL = ""
+CELERY_TASK_ALWAYS_EAGER = True
