@@ -7,4 +7,8 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members and organizations")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects allauth's email signals)
+        from django.db.models.signals import post_migrate
+
+        from . import signals
+
+        post_migrate.connect(signals.sync_site_from_settings, sender=self)

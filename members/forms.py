@@ -15,7 +15,11 @@ def _grouped_choices(organizations) -> list:
 
 
 class ProfileForm(forms.ModelForm):
-    organization = forms.TypedChoiceField(label=_("Organization"), coerce=int)
+    organization = forms.TypedChoiceField(
+        label=_("Organization"),
+        coerce=int,
+        error_messages={"invalid_choice": _("Choose one of the organizations in the list.")},
+    )
 
     class Meta:
         model = User

@@ -25,3 +25,17 @@ def _remember_language_of_first_login(sender, request, user, **kwargs):
     if not user.preferred_language and getattr(request, "LANGUAGE_CODE", None):
         user.preferred_language = request.LANGUAGE_CODE
         user.save(update_fields=["preferred_language"])
+
+
+def sync_site_from_settings(sender, using="default", **kwargs):
+    """allauth names the site in every email ("Hello from ..."); keep the Site row in step
+    with NETWORK_NAME and SITE_URL on every migrate."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.contrib.sites.models import Site
+
+    Site.objects.using(using).update_or_create(
+        pk=settings.SITE_ID,
+        defaults={"domain": urlsplit(settings.SITE_URL).netloc, "name": settings.NETWORK_NAME},
+    )

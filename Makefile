@@ -1,0 +1,65 @@
+# The portal's entry points. `make run` and `make test` work on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+MANAGE := $(PY) manage.py
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Local development runs with DEBUG on and the embedded defaults (SQLite, inline tasks, console mail).
+DEV_ENV := DEBUG=$${DEBUG:-true}
+
+.PHONY: run test setup venv system-deps messages lint format migrations-check worker beat clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints-build.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade 'pip>=25.3'
+	# xstatic-bootstrap builds from source with pkg_resources (setuptools < 81).
+	$(PIP) install --quiet --build-constraint constraints-build.txt -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Debian packages the project needs: gettext (compiled translations) and Chromium (browser tests).
+system-deps:
+	@command -v msgfmt >/dev/null && command -v chromium >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gettext chromium >/dev/null; }
+
+messages: venv
+	$(DEV_ENV) $(MANAGE) compilemessages --ignore '$(VENV)/*' -v0
+
+setup: venv system-deps messages
+	$(DEV_ENV) $(MANAGE) migrate --no-input -v0
+	$(DEV_ENV) $(MANAGE) load_organizations
+	$(DEV_ENV) $(MANAGE) seed_demo
+
+## Set up and run the portal on the embedded defaults with demo data at http://127.0.0.1:8000
+run: setup
+	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:8000
+
+## Set up and run the whole test suite (lint, format, migrations, unit, PostgreSQL, browser)
+test: venv system-deps messages lint migrations-check
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations-check: venv
+	$(DEV_ENV) $(MANAGE) makemigrations --check --dry-run -v0
+
+## Background processes against Redis (CELERY_BROKER_URL must be set)
+worker: venv
+	$(VENV)/bin/celery -A network_portal worker -l info
+
+beat: venv
+	$(VENV)/bin/celery -A network_portal beat -l info
+
+makemessages: venv
+	$(DEV_ENV) $(MANAGE) makemessages -l da -l sv --ignore '$(VENV)/*' --no-obsolete
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles
