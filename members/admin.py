@@ -66,7 +66,10 @@ class UserAdmin(DjangoUserAdmin):
             {"fields": ["full_name", "organization", "role", "job_title", "phone", "preferred_language"]},
         ),
         (_("Organization membership"), {"fields": ["organization_verified_at", "organization_verified_by"]}),
-        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        (
+            _("Permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
@@ -80,7 +83,8 @@ class UserAdmin(DjangoUserAdmin):
         done = sum(services.verify_membership(user, organizer=request.user) for user in queryset)
         self.message_user(
             request,
-            ngettext("Verified %(count)d membership.", "Verified %(count)d memberships.", done) % {"count": done},
+            ngettext("Verified %(count)d membership.", "Verified %(count)d memberships.", done)
+            % {"count": done},
             messages.SUCCESS,
         )
 

@@ -79,12 +79,12 @@ class OrganizationDomain(models.Model):
             models.UniqueConstraint(fields=["organization", "domain"], name="organization_domain_unique")
         ]
 
+    def __str__(self) -> str:
+        return self.domain
+
     def save(self, *args, **kwargs):
         self.domain = self.domain.strip().lower()
         super().save(*args, **kwargs)
-
-    def __str__(self) -> str:
-        return self.domain
 
 
 class UserManager(BaseUserManager):

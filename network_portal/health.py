@@ -15,12 +15,12 @@ def database_status() -> str:
 
 
 def broker_status() -> str:
-    if not settings.CELERY_BROKER_URL:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         return "inline"  # tasks run in the web process: nothing to be down
     from network_portal.celery import app
 
     try:
-        with app.connection_for_write() as conn:
+        with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=0, timeout=2)
     except Exception as exc:  # kombu raises transport-specific errors
         return f"error: {exc.__class__.__name__}"

@@ -15,6 +15,4 @@ def home(request):
 @require_GET
 def healthz(request):
     checks, healthy = health.report()
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
-    )
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)

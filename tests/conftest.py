@@ -43,7 +43,11 @@ def make_member(email: str, organization: Organization | None = None, **profile)
     user = User.objects.create_user(email, PASSWORD)
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     if organization is not None:
-        defaults = {"full_name": email.split("@")[0].title(), "role": "transport_planner", "preferred_language": "en"}
+        defaults = {
+            "full_name": email.split("@")[0].title(),
+            "role": "transport_planner",
+            "preferred_language": "en",
+        }
         services.update_profile(user, organization=organization, **{**defaults, **profile})
     return user
 
@@ -60,7 +64,9 @@ def sign_up_and_confirm(client, email: str) -> User:
     """Sign up through allauth's pages and confirm the address from the sent message, as a
     person would (a GET shows a button; the POST confirms)."""
     mail.outbox.clear()
-    response = client.post(reverse("account_signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD})
+    response = client.post(
+        reverse("account_signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+    )
     assert response.status_code == 302, response.content[:3000]
     path = confirmation_path(mail.outbox[-1])
     assert client.get(path).status_code == 200
@@ -108,7 +114,9 @@ def unverified_member(odense) -> User:
 
 @pytest.fixture
 def organizer(db) -> User:
-    kl, _ = Organization.objects.get_or_create(country="DK", kind="other", official_code="KL", defaults={"name": "KL"})
+    kl, _ = Organization.objects.get_or_create(
+        country="DK", kind="other", official_code="KL", defaults={"name": "KL"}
+    )
     OrganizationDomain.objects.get_or_create(organization=kl, domain="kl.dk")
     user = make_member("organizer@kl.dk", kl, full_name="Karen Holm")
     user.is_staff = True

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.usefixtures("reference_organizations")
 
 
 def _sign_up(client, email):
-    return client.post(reverse("account_signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD})
+    return client.post(
+        reverse("account_signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+    )
 
 
 def test_sign_up_needs_email_verification_before_login(client):

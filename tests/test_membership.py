@@ -99,7 +99,9 @@ def test_an_organizers_verification_survives_an_email_change(unverified_member, 
     EmailAddress.objects.filter(user=unverified_member).delete()
     unverified_member.email = "mikkel@private.example"
     unverified_member.save()
-    EmailAddress.objects.create(user=unverified_member, email=unverified_member.email, verified=True, primary=True)
+    EmailAddress.objects.create(
+        user=unverified_member, email=unverified_member.email, verified=True, primary=True
+    )
     services.apply_email_domain(unverified_member)
     unverified_member.refresh_from_db()
     assert unverified_member.organization_verified
@@ -108,7 +110,9 @@ def test_an_organizers_verification_survives_an_email_change(unverified_member, 
 def test_admin_action_verifies_and_revokes(client, organizer, unverified_member):
     client.force_login(organizer)
     url = reverse("admin:members_user_changelist")
-    response = client.post(url, {"action": "verify_membership", "_selected_action": [unverified_member.pk]}, follow=True)
+    response = client.post(
+        url, {"action": "verify_membership", "_selected_action": [unverified_member.pk]}, follow=True
+    )
     assert response.status_code == 200
     unverified_member.refresh_from_db()
     assert unverified_member.organization_verified

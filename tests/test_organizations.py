@@ -60,7 +60,9 @@ def test_all_county_boards_share_one_domain():
 
 
 def test_domain_lookup_covers_subdomains_and_case():
-    assert list(Organization.objects.for_email_domain("Teknik.Aarhus.DK")) == [_code("DK", "municipality", "751")]
+    assert list(Organization.objects.for_email_domain("Teknik.Aarhus.DK")) == [
+        _code("DK", "municipality", "751")
+    ]
     assert not Organization.objects.for_email_domain("notaarhus.dk").exists()
     assert not Organization.objects.for_email_domain("dk").exists()
 

@@ -14,23 +14,96 @@ DEMO_PASSWORD = "green-mobility-demo"
 
 # (email, full name, organization lookup, role, job title, language, staff)
 DEMO_USERS = [
-    ("organizer@kl.dk", "Karen Holm", ("DK", "other", "KL"), "manager", "Chefkonsulent, grøn mobilitet", "da", True),
-    ("organizer@lansstyrelsen.se", "Maria Ek", ("SE", "county_board", "12"), "transport_planner",
-     "Projektledare, Klimatsmarta länstransportplaner", "sv", True),
-    ("mobility@aarhus.dk", "Jens Kristensen", ("DK", "municipality", "751"), "transport_planner",
-     "Mobilitetsplanlægger", "da", False),
-    ("klima@kk.dk", "Sofie Nielsen", ("DK", "municipality", "101"), "climate_energy_strategist",
-     "Klimastrateg", "da", False),
-    ("cykel@odense.dk", "Lars Madsen", ("DK", "municipality", "461"), "manager", "Afdelingschef, Trafik", "da", False),
-    ("planerare.skane@lansstyrelsen.se", "Erik Lindqvist", ("SE", "county_board", "12"), "community_planner",
-     "Samhällsplanerare", "sv", False),
-    ("klimat.stockholm@lansstyrelsen.se", "Anna Berg", ("SE", "county_board", "01"), "climate_energy_strategist",
-     "Energi- och klimatstrateg", "sv", False),
-    ("miljomal.uppsala@lansstyrelsen.se", "Karin Sjöberg", ("SE", "county_board", "03"),
-     "environmental_objectives_coordinator", "Miljömålssamordnare", "sv", False),
-    ("trafik@malmo.se", "Johan Persson", ("SE", "municipality", "1280"), "transport_planner", "Trafikplanerare", "sv",
-     False),
-    ("konsulent@example.org", "Mikkel Dahl", ("DK", "municipality", "147"), "specialist", "Konsulent", "en", False),
+    (
+        "organizer@kl.dk",
+        "Karen Holm",
+        ("DK", "other", "KL"),
+        "manager",
+        "Chefkonsulent, grøn mobilitet",
+        "da",
+        True,
+    ),
+    (
+        "organizer@lansstyrelsen.se",
+        "Maria Ek",
+        ("SE", "county_board", "12"),
+        "transport_planner",
+        "Projektledare, Klimatsmarta länstransportplaner",
+        "sv",
+        True,
+    ),
+    (
+        "mobility@aarhus.dk",
+        "Jens Kristensen",
+        ("DK", "municipality", "751"),
+        "transport_planner",
+        "Mobilitetsplanlægger",
+        "da",
+        False,
+    ),
+    (
+        "klima@kk.dk",
+        "Sofie Nielsen",
+        ("DK", "municipality", "101"),
+        "climate_energy_strategist",
+        "Klimastrateg",
+        "da",
+        False,
+    ),
+    (
+        "cykel@odense.dk",
+        "Lars Madsen",
+        ("DK", "municipality", "461"),
+        "manager",
+        "Afdelingschef, Trafik",
+        "da",
+        False,
+    ),
+    (
+        "planerare.skane@lansstyrelsen.se",
+        "Erik Lindqvist",
+        ("SE", "county_board", "12"),
+        "community_planner",
+        "Samhällsplanerare",
+        "sv",
+        False,
+    ),
+    (
+        "klimat.stockholm@lansstyrelsen.se",
+        "Anna Berg",
+        ("SE", "county_board", "01"),
+        "climate_energy_strategist",
+        "Energi- och klimatstrateg",
+        "sv",
+        False,
+    ),
+    (
+        "miljomal.uppsala@lansstyrelsen.se",
+        "Karin Sjöberg",
+        ("SE", "county_board", "03"),
+        "environmental_objectives_coordinator",
+        "Miljömålssamordnare",
+        "sv",
+        False,
+    ),
+    (
+        "trafik@malmo.se",
+        "Johan Persson",
+        ("SE", "municipality", "1280"),
+        "transport_planner",
+        "Trafikplanerare",
+        "sv",
+        False,
+    ),
+    (
+        "konsulent@example.org",
+        "Mikkel Dahl",
+        ("DK", "municipality", "147"),
+        "specialist",
+        "Konsulent",
+        "en",
+        False,
+    ),
 ]
 
 
@@ -40,7 +113,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         kl, _ = Organization.objects.update_or_create(
-            country="DK", kind="other", official_code="KL",
+            country="DK",
+            kind="other",
+            official_code="KL",
             defaults={"name": "KL – Kommunernes Landsforening"},
         )
         OrganizationDomain.objects.get_or_create(organization=kl, domain="kl.dk")
@@ -61,7 +136,11 @@ class Command(BaseCommand):
                 user.groups.add(organizers)
             organization = Organization.objects.get(country=country, kind=kind, official_code=code)
             services.update_profile(
-                user, organization=organization, full_name=name, role=role, job_title=title,
+                user,
+                organization=organization,
+                full_name=name,
+                role=role,
+                job_title=title,
                 preferred_language=language,
             )
 
@@ -71,5 +150,7 @@ class Command(BaseCommand):
             admin_user.save(update_fields=["is_superuser"])
 
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at http://127.0.0.1:8000 with:"))
-        for email, name, *_rest, staff in DEMO_USERS:
-            self.stdout.write(f"  {email:38} {'organizer' if staff else 'member':9} password: {DEMO_PASSWORD}")
+        for email, *_profile, staff in DEMO_USERS:
+            self.stdout.write(
+                f"  {email:38} {'organizer' if staff else 'member':9} password: {DEMO_PASSWORD}"
+            )
