@@ -157,6 +157,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     preferred_language = models.CharField(
         _("preferred language"), max_length=8, choices=settings.LANGUAGES, blank=True
     )
+    is_organization_coordinator = models.BooleanField(
+        _("organization coordinator"),
+        default=False,
+        help_text=_("May register, move and cancel verified colleagues within the organization's seats."),
+    )
     is_staff = models.BooleanField(
         _("staff status"),
         default=False,

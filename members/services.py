@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from .dispatch import membership_verified
 from .models import Organization, User
 
 
@@ -51,6 +52,8 @@ def organization_options(user: User) -> OrganizationOptions:
 def _mark_verified(user: User, by: User | None) -> None:
     user.organization_verified_at = timezone.now()
     user.organization_verified_by = by
+    # Listeners (waiting lists held back for unverified members) act once the row is saved.
+    transaction.on_commit(lambda: membership_verified.send(sender=User, user=user))
 
 
 def _mark_unverified(user: User) -> None:

@@ -123,7 +123,9 @@ def organizer(db) -> User:
     user.save()
     from django.contrib.auth.models import Permission
 
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="members"))
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["members", "events", "newsletters"])
+    )
     return user
 
 

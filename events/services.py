@@ -1,0 +1,419 @@
+"""Registration rules. Only this module changes registration state; views, admin actions,
+commands and tests all call it.
+
+Locking: an organization's quota spans every occasion of an event, so whether a seat may be
+given depends on rows across the whole event. Every change is therefore decided under one lock,
+the event's row (SELECT ... FOR UPDATE), taken first in the transaction, and availability is
+counted again after it is held. One lock per decision means there is no order to get wrong and
+so no deadlock, and two people can never both take the last seat or the last quota place.
+Registrations for different events do not wait for each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import User
+
+from .models import Event, Occasion, Registration, RegistrationLog
+
+Status = Registration.Status
+Reason = Registration.WaitReason
+Action = RegistrationLog.Action
+
+
+class RegistrationError(Exception):
+    """A rule refused the change; the message is translated and meant for the member."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: seats and windows
+
+
+def registration_is_open(event: Event, at: dt.datetime | None = None) -> bool:
+    at = at or timezone.now()
+    return (
+        event.status == Event.Status.PUBLISHED
+        and event.registration_opens_at <= at < event.registration_closes_at
+    )
+
+
+def cancellation_deadline(event: Event) -> dt.datetime | None:
+    return event.cancellation_deadline or event.starts_at
+
+
+def _confirmed_by_occasion(event: Event) -> dict[int, int]:
+    rows = (
+        Registration.objects.confirmed()
+        .filter(event=event)
+        .values("occasion_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["occasion_id"]: row["n"] for row in rows}
+
+
+def _confirmed_by_organization(event: Event) -> dict[int, int]:
+    rows = (
+        Registration.objects.confirmed()
+        .filter(event=event)
+        .values("organization_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["organization_id"]: row["n"] for row in rows}
+
+
+@dataclass
+class _Seats:
+    """Counts of one event, taken under its lock and kept up to date while deciding."""
+
+    event: Event
+    at: dt.datetime
+    capacity: dict[int, int]
+    by_occasion: dict[int, int]
+    by_organization: dict[int, int]
+
+    @classmethod
+    def count(cls, event: Event, at: dt.datetime) -> _Seats:
+        capacity = dict(Occasion.objects.filter(event=event).values_list("pk", "capacity"))
+        return cls(event, at, capacity, _confirmed_by_occasion(event), _confirmed_by_organization(event))
+
+    def reason_to_wait(self, occasion_id: int, user: User, organization_id: int) -> str:
+        """Why this person cannot have a seat on the occasion now ("" when they can). The
+        reason the member can act on comes first: a verification, then the organization's seats."""
+        if self.event.quota_applies(self.at):
+            if not (user.organization_verified and user.organization_id == organization_id):
+                return Reason.UNVERIFIED
+            if self.by_organization.get(organization_id, 0) >= self.event.organization_quota:
+                return Reason.QUOTA
+        if self.by_occasion.get(occasion_id, 0) >= self.capacity[occasion_id]:
+            return Reason.FULL
+        return Reason.NONE
+
+    def take(self, occasion_id: int, organization_id: int) -> None:
+        self.by_occasion[occasion_id] = self.by_occasion.get(occasion_id, 0) + 1
+        self.by_organization[organization_id] = self.by_organization.get(organization_id, 0) + 1
+
+    def release(self, occasion_id: int, organization_id: int) -> None:
+        self.by_occasion[occasion_id] -= 1
+        self.by_organization[organization_id] -= 1
+
+
+def _lock(event_id: int) -> Event:
+    return Event.objects.select_for_update().get(pk=event_id)
+
+
+def _log(registration: Registration, action: str, actor: User | None, detail: str = "", notify: bool = True):
+    RegistrationLog.objects.create(
+        registration=registration, action=action, actor=actor, detail=detail, notify=notify
+    )
+
+
+def _is_organizer(actor: User | None) -> bool:
+    return actor is not None and actor.is_staff and actor.has_perm("events.change_registration")
+
+
+def may_act_for(actor: User, member: User) -> bool:
+    """Members act for themselves; an organization coordinator for verified colleagues; an
+    organizer for anyone."""
+    if actor.pk == member.pk or _is_organizer(actor):
+        return True
+    return bool(
+        actor.is_organization_coordinator
+        and actor.organization_verified
+        and member.organization_verified
+        and actor.organization_id == member.organization_id
+    )
+
+
+def _check_actor(actor: User | None, member: User) -> None:
+    if actor is not None and not may_act_for(actor, member):
+        raise RegistrationError(_("You may not change registrations of this member."), "forbidden")
+
+
+# ---------------------------------------------------------------------------------------------
+# Changing: register, cancel, move, promote
+
+
+@transaction.atomic
+def register(
+    user: User,
+    occasion: Occasion,
+    *,
+    actor: User | None = None,
+    diet: str = "",
+    accessibility: str = "",
+    listed: bool = False,
+    at: dt.datetime | None = None,
+) -> Registration:
+    """Give the member a seat on the occasion, or a place on its waiting list with the reason.
+
+    A second press of the button returns the registration the first one made.
+    """
+    at = at or timezone.now()
+    _check_actor(actor, user)
+    event = _lock(occasion.event_id)
+    if event.status == Event.Status.CANCELLED:
+        raise RegistrationError(_("This event is cancelled."), "cancelled")
+    if not registration_is_open(event, at):
+        if at < event.registration_opens_at:
+            raise RegistrationError(_("Registration has not opened yet."), "not_open")
+        raise RegistrationError(_("Registration is closed."), "closed")
+    user.refresh_from_db()
+    if not user.profile_complete:
+        raise RegistrationError(_("Complete your profile before you register."), "profile")
+
+    existing = Registration.objects.active().filter(user=user, event=event).first()
+    if existing is not None:
+        if existing.occasion_id == occasion.pk:
+            return existing
+        raise RegistrationError(
+            _(
+                "You are already registered for another occasion of this event. Move that registration instead."
+            ),
+            "already_registered",
+        )
+
+    seats = _Seats.count(event, at)
+    reason = seats.reason_to_wait(occasion.pk, user, user.organization_id)
+    registration = Registration.objects.create(
+        user=user,
+        event=event,
+        occasion=occasion,
+        organization_id=user.organization_id,
+        status=Status.WAITLISTED if reason else Status.CONFIRMED,
+        wait_reason=reason,
+        created_at=at,
+        queued_at=at,
+        confirmed_at=None if reason else at,
+        diet=diet,
+        accessibility=accessibility,
+        listed=listed,
+    )
+    _log(registration, Action.WAITLISTED if reason else Action.CONFIRMED, actor or user)
+    return registration
+
+
+@transaction.atomic
+def cancel(registration: Registration, *, actor: User, at: dt.datetime | None = None) -> list[Registration]:
+    """Cancel a registration and, in the same transaction, promote whoever now fits.
+
+    Participants may cancel until the cancellation deadline; organizers any time. Returns the
+    registrations promoted from the waiting list.
+    """
+    at = at or timezone.now()
+    _check_actor(actor, registration.user)
+    event = _lock(registration.event_id)
+    registration.refresh_from_db()
+    if not registration.is_active:
+        return []
+    deadline = cancellation_deadline(event)
+    if (
+        registration.status == Status.CONFIRMED
+        and not _is_organizer(actor)
+        and deadline is not None
+        and at > deadline
+    ):
+        raise RegistrationError(
+            _("The cancellation deadline has passed. Please contact the organizer."), "deadline"
+        )
+    registration.status = Status.CANCELLED
+    registration.cancelled_at = at
+    registration.wait_reason = Reason.NONE
+    registration.save(update_fields=["status", "cancelled_at", "wait_reason"])
+    _log(registration, Action.CANCELLED, actor)
+    return _promote(event, at, actor=None)
+
+
+@transaction.atomic
+def move(
+    registration: Registration, occasion: Occasion, *, actor: User, at: dt.datetime | None = None
+) -> Registration:
+    """Switch to another occasion of the same event in one step.
+
+    A confirmed participant keeps the old seat when the new occasion has none to give; someone
+    waiting joins the new occasion's waiting list at its end.
+    """
+    at = at or timezone.now()
+    _check_actor(actor, registration.user)
+    event = _lock(registration.event_id)
+    registration.refresh_from_db()
+    if occasion.event_id != event.pk:
+        raise RegistrationError(_("That occasion belongs to another event."), "other_event")
+    if not registration.is_active:
+        raise RegistrationError(_("This registration is cancelled."), "cancelled_registration")
+    if registration.occasion_id == occasion.pk:
+        return registration
+    if not _is_organizer(actor) and not registration_is_open(event, at):
+        raise RegistrationError(_("Registration is closed."), "closed")
+
+    seats = _Seats.count(event, at)
+    was_confirmed = registration.status == Status.CONFIRMED
+    if was_confirmed:
+        # The seat being given up counts for neither occasion nor quota in this decision.
+        seats.release(registration.occasion_id, registration.organization_id)
+    reason = seats.reason_to_wait(occasion.pk, registration.user, registration.organization_id)
+    if reason and was_confirmed:
+        raise RegistrationError(
+            _("There is no free seat on that occasion. You keep your seat on %(occasion)s.")
+            % {"occasion": registration.occasion.label or registration.occasion},
+            "no_seat",
+        )
+    old_label = str(registration.occasion.label or registration.occasion_id)
+    registration.occasion = occasion
+    registration.status = Status.WAITLISTED if reason else Status.CONFIRMED
+    registration.wait_reason = reason
+    if reason:
+        registration.queued_at = at
+    elif not was_confirmed:
+        registration.confirmed_at = at
+    registration.save()
+    _log(registration, Action.MOVED, actor, detail=f"{old_label} → {occasion.label or occasion.pk}")
+    if was_confirmed:
+        _promote(event, at, actor=None)
+    return registration
+
+
+@transaction.atomic
+def promote_waitlist(event: Event, *, at: dt.datetime | None = None) -> list[Registration]:
+    """Give freed seats to the waiting list, e.g. after capacity grew, a membership was verified
+    or the organization seats were released. Safe to run any number of times."""
+    return _promote(_lock(event.pk), at or timezone.now(), actor=None)
+
+
+def _promote(event: Event, at: dt.datetime, actor: User | None) -> list[Registration]:
+    """Promote, in the event's waiting-list order, everyone who now fits both the capacity of
+    their occasion and their organization's quota. The caller holds the event lock."""
+    if event.status != Event.Status.PUBLISHED:
+        return []
+    waiting = list(
+        Registration.objects.waitlisted()
+        .filter(event=event)
+        .select_related("user")
+        .order_by("queued_at", "pk")
+    )
+    if not waiting:
+        return []
+    seats = _Seats.count(event, at)
+    promoted = []
+    while True:
+        if event.waitlist_policy == Event.WaitlistPolicy.FAIR:
+            # Organizations with no confirmed seat yet go first; the order within each group stays.
+            waiting.sort(key=lambda r: seats.by_organization.get(r.organization_id, 0) > 0)
+        chosen = next(
+            (r for r in waiting if not seats.reason_to_wait(r.occasion_id, r.user, r.organization_id)), None
+        )
+        if chosen is None:
+            break
+        waiting.remove(chosen)
+        seats.take(chosen.occasion_id, chosen.organization_id)
+        chosen.status = Status.CONFIRMED
+        chosen.wait_reason = Reason.NONE
+        chosen.confirmed_at = at
+        chosen.save(update_fields=["status", "wait_reason", "confirmed_at"])
+        _log(chosen, Action.PROMOTED, actor)
+        promoted.append(chosen)
+    # Keep the stated reasons of those still waiting true.
+    for registration in waiting:
+        reason = seats.reason_to_wait(
+            registration.occasion_id, registration.user, registration.organization_id
+        )
+        if reason and reason != registration.wait_reason:
+            registration.wait_reason = reason
+            registration.save(update_fields=["wait_reason"])
+    return promoted
+
+
+@transaction.atomic
+def confirm_over_quota(registration: Registration, *, organizer: User, at: dt.datetime | None = None) -> None:
+    """An organizer's explicit override: confirm a waiting registration beyond the organization
+    quota (never beyond the occasion's seats). Logged with the organizer's name."""
+    at = at or timezone.now()
+    if not _is_organizer(organizer):
+        raise RegistrationError(_("Only organizers may confirm over quota."), "forbidden")
+    event = _lock(registration.event_id)
+    registration.refresh_from_db()
+    if registration.status != Status.WAITLISTED:
+        raise RegistrationError(_("Only a waiting registration can be confirmed over quota."), "not_waiting")
+    seats = _Seats.count(event, at)
+    if seats.by_occasion.get(registration.occasion_id, 0) >= seats.capacity[registration.occasion_id]:
+        raise RegistrationError(_("The occasion is full; raise its seats first."), "full")
+    registration.status = Status.CONFIRMED
+    registration.wait_reason = Reason.NONE
+    registration.confirmed_at = at
+    registration.over_quota = True
+    registration.save(update_fields=["status", "wait_reason", "confirmed_at", "over_quota"])
+    _log(registration, Action.OVERRIDDEN, organizer)
+
+
+@transaction.atomic
+def record_attendance(registration: Registration, attended: bool, *, organizer: User) -> None:
+    registration.attended = attended
+    registration.save(update_fields=["attended"])
+    _log(registration, Action.ATTENDANCE, organizer, detail="yes" if attended else "no", notify=False)
+
+
+def promote_user_waitlists(user: User) -> None:
+    """After a membership was verified: the member's waiting registrations may now fit."""
+    event_ids = (
+        Registration.objects.waitlisted().filter(user=user).values_list("event_id", flat=True).distinct()
+    )
+    for event in Event.objects.filter(pk__in=list(event_ids)):
+        promote_waitlist(event)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading for pages
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the next in line on the registration's occasion (in first-come order)."""
+    if registration.status != Status.WAITLISTED:
+        return None
+    ahead = (
+        Registration.objects.waitlisted()
+        .filter(occasion_id=registration.occasion_id)
+        .filter(
+            Q(queued_at__lt=registration.queued_at)
+            | Q(queued_at=registration.queued_at, pk__lt=registration.pk)
+        )
+        .count()
+    )
+    return ahead + 1
+
+
+def organization_seats_left(
+    event: Event, organization_id: int | None, at: dt.datetime | None = None
+) -> int | None:
+    """Seats the organization may still take in the event, or None when no quota applies."""
+    if organization_id is None or not event.quota_applies(at):
+        return None
+    used = Registration.objects.confirmed().filter(event=event, organization_id=organization_id).count()
+    return max(event.organization_quota - used, 0)
+
+
+@transaction.atomic
+def refresh_schedule(event: Event) -> None:
+    """Derive the occasions' and the event's start and end from the day parts, after an
+    organizer changed them."""
+    for occasion in event.occasions.prefetch_related("day_parts"):
+        parts = list(occasion.day_parts.all())
+        occasion.starts_at = min((p.starts_at for p in parts), default=None)
+        occasion.ends_at = max((p.ends_at for p in parts), default=None)
+        occasion.save(update_fields=["starts_at", "ends_at"])
+    occasions = list(event.occasions.exclude(starts_at=None))
+    event.starts_at = min((o.starts_at for o in occasions), default=None)
+    event.ends_at = max((o.ends_at for o in occasions), default=None)
+    event.save(update_fields=["starts_at", "ends_at"])
