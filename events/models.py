@@ -7,6 +7,7 @@ QuerySets and the invariants a database can keep (one active registration per me
 import secrets
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -29,6 +30,7 @@ class Theme(models.Model):
         _("colour"),
         max_length=7,
         default="#1d5b32",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb."))],
         help_text=_("A dark colour (hex) for white text, e.g. #1d5b32."),
     )
 
@@ -40,13 +42,13 @@ class Theme(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def get_absolute_url(self) -> str:
+        return reverse("events:theme", args=[self.slug])
+
     @property
     def display_name(self) -> str:
         """The name in the active language, falling back to English."""
         return getattr(self, f"name_{get_language()}", "") or self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("events:theme", args=[self.slug])
 
 
 class ContactPerson(models.Model):
@@ -236,6 +238,11 @@ class Occasion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event}: {self.label or self.starts_at}"
+
+    @property
+    def seats_left(self) -> int:
+        """Needs OccasionQuerySet.with_seats()."""
+        return max(self.capacity - self.confirmed_count, 0)
 
 
 class DayPart(models.Model):

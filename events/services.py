@@ -49,6 +49,16 @@ def registration_is_open(event: Event, at: dt.datetime | None = None) -> bool:
     )
 
 
+def registration_state(event: Event, at: dt.datetime | None = None) -> str:
+    """One of "open", "not_yet", "closed", "cancelled", for pages to word."""
+    at = at or timezone.now()
+    if event.status == Event.Status.CANCELLED:
+        return "cancelled"
+    if registration_is_open(event, at):
+        return "open"
+    return "not_yet" if at < event.registration_opens_at else "closed"
+
+
 def cancellation_deadline(event: Event) -> dt.datetime | None:
     return event.cancellation_deadline or event.starts_at
 
@@ -180,9 +190,7 @@ def register(
         if existing.occasion_id == occasion.pk:
             return existing
         raise RegistrationError(
-            _(
-                "You are already registered for another occasion of this event. Move that registration instead."
-            ),
+            _("You are already registered for another occasion of this event. Move that registration."),
             "already_registered",
         )
 
@@ -417,3 +425,32 @@ def refresh_schedule(event: Event) -> None:
     event.starts_at = min((o.starts_at for o in occasions), default=None)
     event.ends_at = max((o.ends_at for o in occasions), default=None)
     event.save(update_fields=["starts_at", "ends_at"])
+
+
+def occasions_with_a_seat_for(user: User, event: Event, *, exclude_id: int | None = None) -> list[Occasion]:
+    """Other occasions of the event where the member would get a seat now (to offer them when
+    the chosen one is full)."""
+    if not user.is_authenticated:
+        return []
+    seats = _Seats.count(event, timezone.now())
+    current = Registration.objects.confirmed().filter(user=user, event=event).first()
+    if current is not None:
+        seats.release(current.occasion_id, current.organization_id)
+    return [
+        occasion
+        for occasion in event.occasions.all()
+        if occasion.pk != exclude_id and not seats.reason_to_wait(occasion.pk, user, user.organization_id)
+    ]
+
+
+def colleagues_for(coordinator: User) -> list[User]:
+    """Verified colleagues a coordinator may register (the coordinator included)."""
+    if not (coordinator.is_organization_coordinator and coordinator.organization_verified):
+        return []
+    return [
+        user
+        for user in User.objects.filter(organization_id=coordinator.organization_id, is_active=True)
+        .exclude(organization_verified_at=None)
+        .order_by("full_name")
+        if user.profile_complete
+    ]

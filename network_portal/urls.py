@@ -11,5 +11,6 @@ urlpatterns = [
     path("i18n/setlang/", member_views.set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("profile/", include("members.urls")),
+    path("events/", include("events.urls")),
     path("admin/", admin.site.urls),
 ]

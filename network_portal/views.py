@@ -3,12 +3,14 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from events.selectors import upcoming_events
+
 from . import health
 
 
 @require_GET
 def home(request):
-    return render(request, "home.html")
+    return render(request, "home.html", {"upcoming_events": upcoming_events()})
 
 
 @never_cache

@@ -1,0 +1,76 @@
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Event, Occasion, Registration, Series, Theme
+
+
+class EventFilterForm(forms.Form):
+    """Filters of the event list; every field optional, bad values reported next to the field."""
+
+    when = forms.ChoiceField(
+        label=_("When"),
+        choices=[("upcoming", _("Upcoming")), ("past", _("Past"))],
+        required=False,
+    )
+    theme = forms.ModelChoiceField(
+        label=_("Theme"), queryset=Theme.objects.all(), required=False, to_field_name="slug", empty_label=_("All")
+    )
+    series = forms.ModelChoiceField(
+        label=_("Series"), queryset=Series.objects.all(), required=False, to_field_name="slug", empty_label=_("All")
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=[("", _("All")), *Event.Format.choices], required=False)
+    month = forms.CharField(
+        label=_("Month"),
+        required=False,
+        help_text=_("Year and month, e.g. 2026-11."),
+        widget=forms.TextInput(attrs={"type": "month", "pattern": r"\d{4}-\d{2}"}),
+    )
+
+    def clean_month(self) -> dt.date | None:
+        value = self.cleaned_data["month"].strip()
+        if not value:
+            return None
+        try:
+            return dt.datetime.strptime(value, "%Y-%m").date()
+        except ValueError:
+            raise forms.ValidationError(_("Enter a month as year-month, e.g. 2026-11.")) from None
+
+
+class RegistrationForm(forms.Form):
+    occasion = forms.ModelChoiceField(
+        label=_("Occasion"),
+        queryset=Occasion.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choose one of the occasions of this event.")},
+    )
+    diet = forms.CharField(label=_("Dietary needs"), max_length=200, required=False)
+    accessibility = forms.CharField(label=_("Accessibility needs"), max_length=200, required=False)
+    listed = forms.BooleanField(
+        label=Registration._meta.get_field("listed").verbose_name,
+        help_text=Registration._meta.get_field("listed").help_text,
+        required=False,
+    )
+
+    def __init__(self, *args, event: Event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["occasion"].queryset = event.occasions.all()
+        self.fields["occasion"].label_from_instance = lambda occasion: occasion.label or str(occasion.starts_at)
+        if event.format == Event.Format.ONLINE:
+            del self.fields["diet"]
+
+
+class MoveForm(forms.Form):
+    occasion = forms.ModelChoiceField(
+        label=_("Move to"),
+        queryset=Occasion.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choose one of the other occasions of this event.")},
+    )
+
+    def __init__(self, *args, registration: Registration, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["occasion"].queryset = registration.event.occasions.exclude(pk=registration.occasion_id)
+        self.fields["occasion"].label_from_instance = lambda occasion: occasion.label or str(occasion.starts_at)

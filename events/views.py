@@ -1,0 +1,269 @@
+"""Event pages for staff in a browser. Thin: reading goes through events.selectors, every change
+through events.services, and each refusal comes back as a message next to the form."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+import re
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from members.models import User
+
+from . import selectors, services
+from .calendar import calendar_feed_for
+from .forms import EventFilterForm, MoveForm, RegistrationForm
+from .models import Event, Registration, Series, Theme
+from .services import RegistrationError
+
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _registration_for(request, pk: int) -> Registration:
+    """The registration if the signed-in member may act on it (own, a coordinator's colleague,
+    or an organizer); 404 otherwise, so that nobody learns others' registrations exist."""
+    registration = get_object_or_404(Registration.objects.select_related("event", "occasion", "user"), pk=pk)
+    if not services.may_act_for(request.user, registration.user):
+        raise Http404
+    return registration
+
+
+def outcome_message(registration: Registration) -> str:
+    occasion = registration.occasion.label or str(registration.occasion)
+    if registration.status == Registration.Status.CONFIRMED:
+        return _("You have a seat on %(occasion)s.") % {"occasion": occasion}
+    position = services.waitlist_position(registration)
+    reason = registration.wait_reason
+    if reason == Registration.WaitReason.UNVERIFIED:
+        return _(
+            "An organizer has not yet verified that you work at %(organization)s, so you are on the "
+            "waiting list (number %(position)d) until then."
+        ) % {"organization": registration.organization, "position": position}
+    if reason == Registration.WaitReason.QUOTA:
+        return _(
+            "The seats set aside for %(organization)s are taken. You are number %(position)d on the waiting "
+            "list and get a seat if a colleague cancels or unused seats are released."
+        ) % {"organization": registration.organization, "position": position}
+    return _("%(occasion)s is full. You are number %(position)d on its waiting list.") % {
+        "occasion": occasion,
+        "position": position,
+    }
+
+
+@require_GET
+def event_list(request):
+    form = EventFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    events = selectors.event_list(
+        past=filters.get("when") == "past",
+        theme=filters.get("theme"),
+        series=filters.get("series"),
+        event_format=filters.get("format", ""),
+        month=filters.get("month"),
+    )
+    return render(request, "events/event_list.html", {"form": form, "events": events, "past": filters.get("when") == "past"})
+
+
+@require_GET
+def event_detail(request, slug: str):
+    try:
+        event = selectors.event_for_page(slug, include_drafts=request.user.is_staff)
+    except Event.DoesNotExist:
+        raise Http404 from None
+    return render(request, "events/event_detail.html", _detail_context(request, event))
+
+
+def _detail_context(request, event: Event, form: RegistrationForm | None = None) -> dict:
+    user = request.user
+    registration = selectors.active_registration(user, event)
+    waiting = registration is not None and registration.status == Registration.Status.WAITLISTED
+    context = {
+        "event": event,
+        "occasions": event.occasions.all(),
+        "agenda": _agenda_by_day_part(event),
+        "registration": registration,
+        "registration_state": services.registration_state(event),
+        "audience_labels": [User.Role(role).label for role in event.audience if role in User.Role.values],
+        "form": form or RegistrationForm(event=event, initial={"listed": True}),
+    }
+    if user.is_authenticated:
+        context.update(
+            outcome=outcome_message(registration) if registration else "",
+            move_form=MoveForm(registration=registration) if registration else None,
+            free_elsewhere=services.occasions_with_a_seat_for(user, event, exclude_id=registration.occasion_id)
+            if waiting
+            else [],
+            organization_seats_left=services.organization_seats_left(event, user.organization_id),
+            colleagues=selectors.colleagues_choices(user, event),
+            is_coordinator=bool(services.colleagues_for(user)),
+        )
+    return context
+
+
+def _agenda_by_day_part(event: Event) -> list[tuple[int, list]]:
+    parts: dict[int, list] = {}
+    for item in event.agenda_items.all():
+        parts.setdefault(item.day_part, []).append(item)
+    return sorted(parts.items())
+
+
+@login_required
+@require_POST
+def register(request, slug: str):
+    event = get_object_or_404(Event.objects.published(), slug=slug)
+    form = RegistrationForm(request.POST, event=event)
+    if form.is_valid():
+        try:
+            registration = services.register(
+                request.user,
+                form.cleaned_data["occasion"],
+                diet=form.cleaned_data.get("diet", ""),
+                accessibility=form.cleaned_data["accessibility"],
+                listed=form.cleaned_data["listed"],
+            )
+        except RegistrationError as error:
+            form.add_error(None, error.message)
+        else:
+            level = messages.SUCCESS if registration.status == Registration.Status.CONFIRMED else messages.WARNING
+            messages.add_message(request, level, outcome_message(registration))
+            return redirect(event)
+    event = selectors.event_for_page(slug)
+    return render(request, "events/event_detail.html", _detail_context(request, event, form), status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel_registration(request, pk: int):
+    registration = _registration_for(request, pk)
+    if not registration.is_active:
+        messages.info(request, _("This registration is already cancelled."))
+        return redirect("events:my_registrations")
+    if request.method == "POST":
+        try:
+            services.cancel(registration, actor=request.user)
+        except RegistrationError as error:
+            messages.error(request, error.message)
+            return redirect(registration.event)
+        messages.success(request, _("Your registration for %(event)s is cancelled.") % {"event": registration.event})
+        return redirect(registration.event if registration.user_id != request.user.pk else "events:my_registrations")
+    return render(
+        request,
+        "events/cancel_confirm.html",
+        {"registration": registration, "deadline": services.cancellation_deadline(registration.event)},
+    )
+
+
+@login_required
+@require_POST
+def move_registration(request, pk: int):
+    registration = _registration_for(request, pk)
+    form = MoveForm(request.POST, registration=registration)
+    if not form.is_valid():
+        messages.error(request, form.errors["occasion"][0])
+        return redirect(registration.event)
+    try:
+        registration = services.move(registration, form.cleaned_data["occasion"], actor=request.user)
+    except RegistrationError as error:
+        messages.error(request, error.message)
+        return redirect(registration.event)
+    level = messages.SUCCESS if registration.status == Registration.Status.CONFIRMED else messages.WARNING
+    messages.add_message(request, level, outcome_message(registration))
+    return redirect(registration.event)
+
+
+@login_required
+@require_GET
+def my_registrations(request):
+    return render(
+        request,
+        "events/my_registrations.html",
+        {
+            "registrations": selectors.my_registrations(request.user),
+            "feed_url": request.build_absolute_uri(calendar_feed_for(request.user).get_absolute_url()),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_seats(request, slug: str):
+    """A coordinator's view of the organization's seats in one event, registering colleagues."""
+    event = get_object_or_404(Event.objects.published(), slug=slug)
+    colleagues = services.colleagues_for(request.user)
+    if not colleagues:
+        raise PermissionDenied
+    form = RegistrationForm(request.POST or None, event=event)
+    if request.method == "POST":
+        member = User.objects.filter(pk=request.POST.get("member"), organization_id=request.user.organization_id).first()
+        if member is None:
+            form.add_error(None, _("Choose a colleague."))
+        elif form.is_valid():
+            try:
+                registration = services.register(
+                    member,
+                    form.cleaned_data["occasion"],
+                    actor=request.user,
+                    diet=form.cleaned_data.get("diet", ""),
+                    accessibility=form.cleaned_data["accessibility"],
+                    listed=form.cleaned_data["listed"],
+                )
+            except RegistrationError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, f"{member}: {outcome_message(registration)}")
+                return redirect("events:organization_seats", slug=event.slug)
+    registrations = (
+        Registration.objects.active()
+        .filter(event=event, organization_id=request.user.organization_id)
+        .select_related("user", "occasion")
+        .order_by("occasion__starts_at", "queued_at")
+    )
+    return render(
+        request,
+        "events/organization_seats.html",
+        {
+            "event": event,
+            "form": form,
+            "colleagues": colleagues,
+            "registrations": registrations,
+            "seats_left": services.organization_seats_left(event, request.user.organization_id),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+def series_detail(request, slug: str):
+    series = get_object_or_404(Series.objects.prefetch_related("contacts", "documents"), slug=slug)
+    return render(
+        request,
+        "events/series_detail.html",
+        {"series": series, "events": selectors.event_list(series=series), "past": selectors.event_list(past=True, series=series)},
+    )
+
+
+@require_GET
+def theme_detail(request, slug: str):
+    theme = get_object_or_404(Theme, slug=slug)
+    return render(
+        request,
+        "events/theme_detail.html",
+        {"theme": theme, "events": selectors.event_list(theme=theme), "past": selectors.event_list(past=True, theme=theme)},
+    )
+
+
+@require_GET
+def theme_stylesheet(request):
+    """Theme colours as a stylesheet: the CSP allows no inline style, and organizers pick the
+    colours in admin. Only #rrggbb values reach the CSS (the model validates them)."""
+    rules = [
+        f".theme-{theme.slug} {{ background: {theme.colour}; color: #fff; }}"
+        for theme in Theme.objects.all()
+        if _HEX_COLOUR.fullmatch(theme.colour)
+    ]
+    response = HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
