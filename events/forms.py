@@ -15,12 +15,22 @@ class EventFilterForm(forms.Form):
         required=False,
     )
     theme = forms.ModelChoiceField(
-        label=_("Theme"), queryset=Theme.objects.all(), required=False, to_field_name="slug", empty_label=_("All")
+        label=_("Theme"),
+        queryset=Theme.objects.all(),
+        required=False,
+        to_field_name="slug",
+        empty_label=_("All"),
     )
     series = forms.ModelChoiceField(
-        label=_("Series"), queryset=Series.objects.all(), required=False, to_field_name="slug", empty_label=_("All")
+        label=_("Series"),
+        queryset=Series.objects.all(),
+        required=False,
+        to_field_name="slug",
+        empty_label=_("All"),
     )
-    format = forms.ChoiceField(label=_("Format"), choices=[("", _("All")), *Event.Format.choices], required=False)
+    format = forms.ChoiceField(
+        label=_("Format"), choices=[("", _("All")), *Event.Format.choices], required=False
+    )
     month = forms.CharField(
         label=_("Month"),
         required=False,
@@ -56,8 +66,13 @@ class RegistrationForm(forms.Form):
 
     def __init__(self, *args, event: Event, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["occasion"].queryset = event.occasions.all()
-        self.fields["occasion"].label_from_instance = lambda occasion: occasion.label or str(occasion.starts_at)
+        occasions = event.occasions.all()
+        self.fields["occasion"].queryset = occasions
+        if len(occasions) == 1:
+            self.fields["occasion"].initial = occasions[0].pk
+        self.fields["occasion"].label_from_instance = lambda occasion: (
+            occasion.label or str(occasion.starts_at)
+        )
         if event.format == Event.Format.ONLINE:
             del self.fields["diet"]
 
@@ -73,4 +88,6 @@ class MoveForm(forms.Form):
     def __init__(self, *args, registration: Registration, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["occasion"].queryset = registration.event.occasions.exclude(pk=registration.occasion_id)
-        self.fields["occasion"].label_from_instance = lambda occasion: occasion.label or str(occasion.starts_at)
+        self.fields["occasion"].label_from_instance = lambda occasion: (
+            occasion.label or str(occasion.starts_at)
+        )

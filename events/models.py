@@ -478,3 +478,6 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:calendar_feed", args=[self.token])

@@ -26,8 +26,10 @@ def event_list(
     event_format: str = "",
     month: dt.date | None = None,
 ) -> QuerySet:
-    events = Event.objects.published().select_related("series", "main_theme").prefetch_related(
-        "themes", _occasions_with_seats()
+    events = (
+        Event.objects.published()
+        .select_related("series", "main_theme")
+        .prefetch_related("themes", _occasions_with_seats())
     )
     events = events.past().order_by("-starts_at") if past else events.upcoming().order_by("starts_at")
     if theme is not None:
@@ -64,12 +66,7 @@ def event_for_page(slug: str, *, include_drafts: bool = False) -> Event:
 def active_registration(user, event: Event) -> Registration | None:
     if not user.is_authenticated:
         return None
-    return (
-        Registration.objects.active()
-        .filter(user=user, event=event)
-        .select_related("occasion")
-        .first()
-    )
+    return Registration.objects.active().filter(user=user, event=event).select_related("occasion").first()
 
 
 def colleagues_choices(user, event: Event) -> QuerySet:

@@ -454,3 +454,18 @@ def colleagues_for(coordinator: User) -> list[User]:
         .order_by("full_name")
         if user.profile_complete
     ]
+
+
+def promote_all_waitlists(at: dt.datetime | None = None) -> list[Registration]:
+    """Promote on every upcoming event that has a waiting list; a periodic job, so that seats
+    released at an event's release date reach the waiting list without anyone acting."""
+    at = at or timezone.now()
+    events = Event.objects.filter(
+        status=Event.Status.PUBLISHED,
+        ends_at__gte=at,
+        registrations__status=Status.WAITLISTED,
+    ).distinct()
+    promoted = []
+    for event in events:
+        promoted += promote_waitlist(event, at=at)
+    return promoted

@@ -1,11 +1,11 @@
 """Event pages for staff in a browser. Thin: reading goes through events.selectors, every change
 through events.services, and each refusal comes back as a message next to the form."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-import re
-
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -64,7 +64,11 @@ def event_list(request):
         event_format=filters.get("format", ""),
         month=filters.get("month"),
     )
-    return render(request, "events/event_list.html", {"form": form, "events": events, "past": filters.get("when") == "past"})
+    return render(
+        request,
+        "events/event_list.html",
+        {"form": form, "events": events, "past": filters.get("when") == "past"},
+    )
 
 
 @require_GET
@@ -93,7 +97,9 @@ def _detail_context(request, event: Event, form: RegistrationForm | None = None)
         context.update(
             outcome=outcome_message(registration) if registration else "",
             move_form=MoveForm(registration=registration) if registration else None,
-            free_elsewhere=services.occasions_with_a_seat_for(user, event, exclude_id=registration.occasion_id)
+            free_elsewhere=services.occasions_with_a_seat_for(
+                user, event, exclude_id=registration.occasion_id
+            )
             if waiting
             else [],
             organization_seats_left=services.organization_seats_left(event, user.organization_id),
@@ -127,7 +133,9 @@ def register(request, slug: str):
         except RegistrationError as error:
             form.add_error(None, error.message)
         else:
-            level = messages.SUCCESS if registration.status == Registration.Status.CONFIRMED else messages.WARNING
+            level = (
+                messages.SUCCESS if registration.status == Registration.Status.CONFIRMED else messages.WARNING
+            )
             messages.add_message(request, level, outcome_message(registration))
             return redirect(event)
     event = selectors.event_for_page(slug)
@@ -147,8 +155,12 @@ def cancel_registration(request, pk: int):
         except RegistrationError as error:
             messages.error(request, error.message)
             return redirect(registration.event)
-        messages.success(request, _("Your registration for %(event)s is cancelled.") % {"event": registration.event})
-        return redirect(registration.event if registration.user_id != request.user.pk else "events:my_registrations")
+        messages.success(
+            request, _("Your registration for %(event)s is cancelled.") % {"event": registration.event}
+        )
+        return redirect(
+            registration.event if registration.user_id != request.user.pk else "events:my_registrations"
+        )
     return render(
         request,
         "events/cancel_confirm.html",
@@ -197,7 +209,9 @@ def organization_seats(request, slug: str):
         raise PermissionDenied
     form = RegistrationForm(request.POST or None, event=event)
     if request.method == "POST":
-        member = User.objects.filter(pk=request.POST.get("member"), organization_id=request.user.organization_id).first()
+        member = User.objects.filter(
+            pk=request.POST.get("member"), organization_id=request.user.organization_id
+        ).first()
         if member is None:
             form.add_error(None, _("Choose a colleague."))
         elif form.is_valid():
@@ -241,7 +255,11 @@ def series_detail(request, slug: str):
     return render(
         request,
         "events/series_detail.html",
-        {"series": series, "events": selectors.event_list(series=series), "past": selectors.event_list(past=True, series=series)},
+        {
+            "series": series,
+            "events": selectors.event_list(series=series),
+            "past": selectors.event_list(past=True, series=series),
+        },
     )
 
 
@@ -251,7 +269,11 @@ def theme_detail(request, slug: str):
     return render(
         request,
         "events/theme_detail.html",
-        {"theme": theme, "events": selectors.event_list(theme=theme), "past": selectors.event_list(past=True, theme=theme)},
+        {
+            "theme": theme,
+            "events": selectors.event_list(theme=theme),
+            "past": selectors.event_list(past=True, theme=theme),
+        },
     )
 
 

@@ -12,3 +12,4 @@ class MembersConfig(AppConfig):
         from . import signals
 
         post_migrate.connect(signals.sync_site_from_settings, sender=self)
+        post_migrate.connect(signals.sync_organizer_group)

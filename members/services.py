@@ -128,3 +128,30 @@ def update_profile(user: User, *, organization: Organization, **fields) -> bool:
 def set_preferred_language(user: User, language: str) -> None:
     user.preferred_language = language
     user.save(update_fields=["preferred_language"])
+
+
+ORGANIZER_GROUP = "Organizers"
+# What an organizer needs: run events, registrations and newsletters; verify members (view and
+# change users and organizations), but not delete accounts or grant permissions.
+_ORGANIZER_PERMISSIONS = {
+    "events": None,  # every permission of the app
+    "newsletters": None,
+    "members": {"view_user", "change_user", "view_organization", "change_organization", "add_organization",
+                "view_organizationdomain", "add_organizationdomain", "change_organizationdomain",
+                "delete_organizationdomain"},
+}  # fmt: skip
+
+
+def ensure_organizer_group():
+    """The permission group organizers' staff accounts get; kept in step on every migrate."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=ORGANIZER_GROUP)
+    permissions = []
+    for app_label, codenames in _ORGANIZER_PERMISSIONS.items():
+        query = Permission.objects.filter(content_type__app_label=app_label)
+        if codenames is not None:
+            query = query.filter(codename__in=codenames)
+        permissions += list(query)
+    group.permissions.set(permissions)
+    return group

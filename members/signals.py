@@ -39,3 +39,9 @@ def sync_site_from_settings(sender, using="default", **kwargs):
         pk=settings.SITE_ID,
         defaults={"domain": urlsplit(settings.SITE_URL).netloc, "name": settings.NETWORK_NAME},
     )
+
+
+def sync_organizer_group(sender, **kwargs):
+    # Runs after the last of the portal's apps migrated, when all their permissions exist.
+    if sender.name == "newsletters":
+        services.ensure_organizer_group()

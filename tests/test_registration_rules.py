@@ -347,3 +347,26 @@ def test_the_database_refuses_two_active_registrations_for_one_event(member):
         Registration.objects.create(
             user=member, event=event, occasion=second, organization=member.organization, status=WAITLISTED
         )
+
+
+def test_the_periodic_promotion_releases_organization_seats_after_the_release_date(aarhus):
+    from django.core.management import call_command
+
+    event = factories.event(capacities=(5,), quota=1, release_at=timezone.now() - dt.timedelta(minutes=1))
+    # Registered while the quota still applied: waiting for the organization's seat.
+    a1, a2 = _members(aarhus, 2)
+    services.register(a1, event.occasions.get(), at=timezone.now() - dt.timedelta(hours=1))
+    waiting = services.register(a2, event.occasions.get(), at=timezone.now() - dt.timedelta(hours=1))
+    assert waiting.status == WAITLISTED
+    call_command("promote_waitlists")
+    waiting.refresh_from_db()
+    assert waiting.status == CONFIRMED
+
+
+def test_organizer_group_gives_what_organizers_need_and_no_more(db):
+    from members.services import ensure_organizer_group
+
+    group = ensure_organizer_group()
+    codenames = set(group.permissions.values_list("codename", flat=True))
+    assert {"change_registration", "add_event", "change_user", "view_user"} <= codenames
+    assert "delete_user" not in codenames and "add_user" not in codenames

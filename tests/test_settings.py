@@ -91,7 +91,7 @@ def test_environment_switches_to_production_parts():
     ], result.stderr
 
 
-def test_responses_carry_security_headers_and_a_strict_csp(client):
+def test_responses_carry_security_headers_and_a_strict_csp(client, db):
     response = client.get("/")
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp

@@ -1,26 +1,12 @@
-"""The themes of the network's meetings, from the announcements: the Danish network's main
-agendas and the Swedish workshop's climate-smart transport planning."""
+"""Seeds the themes (events/reference.py)."""
 
 from django.db import migrations
 
-THEMES = [
-    # slug, English, Danish, Swedish, colour (dark enough for white text, WCAG AA)
-    ("charging-infrastructure", "Charging infrastructure", "Ladeinfrastruktur", "Laddinfrastruktur", "#1d5b32"),
-    ("car-and-ride-sharing", "Car sharing and ride sharing", "Samkørsel og delebiler", "Samåkning och bilpooler", "#5a3d8a"),
-    ("public-transport", "Public transport", "Kollektiv transport", "Kollektivtrafik", "#0b5394"),
-    ("cycling", "Cycling infrastructure", "Cykelinfrastruktur", "Cykelinfrastruktur", "#8a4b08"),
-    ("combining-modes", "Combining modes of transport", "Kombination af transportformer", "Kombinerade resor", "#6b3e26"),
-    ("climate-smart-planning", "Climate-smart transport planning", "Klimasmart transportplanlægning",
-     "Klimatsmart transportplanering", "#7a1f3d"),
-]
-
 
 def seed(apps, schema_editor):
-    Theme = apps.get_model("events", "Theme")
-    for slug, name, name_da, name_sv, colour in THEMES:
-        Theme.objects.update_or_create(
-            slug=slug, defaults={"name": name, "name_da": name_da, "name_sv": name_sv, "colour": colour}
-        )
+    from events.reference import load_themes
+
+    load_themes(apps.get_model("events", "Theme"))
 
 
 class Migration(migrations.Migration):

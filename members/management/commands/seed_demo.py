@@ -3,7 +3,6 @@ the county administrative boards, members from several municipalities and boards
 running it again updates the same rows."""
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -119,10 +118,7 @@ class Command(BaseCommand):
             defaults={"name": "KL – Kommunernes Landsforening"},
         )
         OrganizationDomain.objects.get_or_create(organization=kl, domain="kl.dk")
-        organizers, _ = Group.objects.get_or_create(name="Organizers")
-        organizers.permissions.set(
-            Permission.objects.filter(content_type__app_label__in=["members", "events", "newsletters"])
-        )
+        organizers = services.ensure_organizer_group()
 
         for email, name, (country, kind, code), role, title, language, staff in DEMO_USERS:
             user = User.objects.filter(email=email).first() or User.objects.create_user(email, DEMO_PASSWORD)
@@ -149,8 +145,14 @@ class Command(BaseCommand):
             admin_user.is_superuser = True
             admin_user.save(update_fields=["is_superuser"])
 
+        # The events app builds on these members; imported here so members stays usable alone.
+        from events.demo import seed as seed_events
+
+        more = seed_events(DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at http://127.0.0.1:8000 with:"))
         for email, *_profile, staff in DEMO_USERS:
             self.stdout.write(
                 f"  {email:38} {'organizer' if staff else 'member':9} password: {DEMO_PASSWORD}"
             )
+        for line in more:
+            self.stdout.write(line)

@@ -1,0 +1,702 @@
+"""The organizers' administration: programme, occasions and seats, registrations.
+
+Registration state changes only through events.services. The actions here call it once per
+registration, report each refusal with the service's own message, and add an entry to Django's
+admin log next to the one the service writes to the registration's log.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import admin_views, services
+from .admin_views import DuplicateForm, EventAdminForm, MoveForm, OccasionAdminForm, duplicate_event
+from .models import (
+    AgendaItem,
+    ContactPerson,
+    DayPart,
+    Document,
+    Event,
+    Occasion,
+    Registration,
+    RegistrationLog,
+    Series,
+    Speaker,
+    Theme,
+)
+from .services import RegistrationError
+
+CONFIRMED = Registration.Status.CONFIRMED
+WAITLISTED = Registration.Status.WAITLISTED
+# Meeting links and documents are on HTTPS; Django 6 makes it the default for a bare host name.
+HTTPS_LINKS = {models.URLField: {"assume_scheme": "https"}}
+
+
+class DocumentInline(admin.TabularInline):
+    model = Document
+    fields = ["title", "file", "url", "added_at"]
+    readonly_fields = ["added_at"]
+    extra = 0
+    formfield_overrides = HTTPS_LINKS
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_da", "name_sv", "slug", "colour"]
+    search_fields = ["name", "name_da", "name_sv", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(ContactPerson)
+class ContactPersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "phone", "organization"]
+    search_fields = ["name", "email", "organization"]
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ["title", "organizing_bodies", "event_count"]
+    search_fields = ["title", "summary", "organizing_bodies"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["contacts"]
+    inlines = [DocumentInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(event_count=Count("events"))
+
+    @admin.display(description=_("events"), ordering="event_count")
+    def event_count(self, series):
+        return series.event_count
+
+
+@admin.register(Speaker)
+class SpeakerAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization"]
+    search_fields = ["name", "organization"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Events and their occasions
+
+
+def _report_promoted(request, model_admin: admin.ModelAdmin, count: int) -> None:
+    if count:
+        model_admin.message_user(
+            request,
+            ngettext(
+                "%(count)d registration was promoted from the waiting list.",
+                "%(count)d registrations were promoted from the waiting list.",
+                count,
+            )
+            % {"count": count},
+            messages.INFO,
+        )
+
+
+def _after_schedule_change(request, model_admin: admin.ModelAdmin, event: Event) -> None:
+    """Day parts decide the dates shown and listed; more seats may let people off the waiting list."""
+    services.refresh_schedule(event)
+    _report_promoted(request, model_admin, len(services.promote_waitlist(event)))
+
+
+class DayPartInline(admin.TabularInline):
+    model = DayPart
+    fields = ["number", "starts_at", "ends_at"]
+    extra = 1
+
+
+class OccasionInline(admin.StackedInline):
+    model = Occasion
+    form = OccasionAdminForm
+    fields = [
+        ("label", "capacity", "seats_taken"),
+        ("venue", "online_url"),
+        "address",
+        ("starts_at", "ends_at"),
+    ]
+    readonly_fields = ["seats_taken", "starts_at", "ends_at"]
+    show_change_link = True
+    extra = 0
+    formfield_overrides = HTTPS_LINKS
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_seats()
+
+    @admin.display(description=_("confirmed / waiting"))
+    def seats_taken(self, occasion):
+        if occasion.pk is None:
+            return "–"
+        return f"{occasion.confirmed_count} / {occasion.waitlisted_count}"
+
+
+class AgendaItemInline(admin.TabularInline):
+    model = AgendaItem
+    fields = ["day_part", "starts", "ends", "title", "kind", "speakers", "description"]
+    autocomplete_fields = ["speakers"]
+    extra = 0
+    formfield_overrides = {
+        # The admin's default textarea makes every row of the programme ten lines high.
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}
+    }
+
+
+def _sum_of_capacity():
+    seats = (
+        Occasion.objects.filter(event=OuterRef("pk"))
+        .order_by()
+        .values("event")
+        .annotate(total=Sum("capacity"))
+        .values("total")
+    )
+    return Coalesce(Subquery(seats), 0)
+
+
+def _count_of(status: str):
+    registrations = (
+        Registration.objects.filter(event=OuterRef("pk"), status=status)
+        .order_by()
+        .values("event")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    return Coalesce(Subquery(registrations), 0)
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    form = EventAdminForm
+    list_display = ["title", "series", "main_theme", "format", "starts_at", "status", "seats"]
+    list_filter = ["status", "format", "series", "main_theme"]
+    list_select_related = ["series", "main_theme"]
+    search_fields = ["title", "slug", "summary", "series__title"]
+    date_hierarchy = "starts_at"
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["themes", "contacts"]
+    readonly_fields = ["starts_at", "ends_at", "published_at", "created_at"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "series",
+                    ("main_theme", "format", "language"),
+                    "themes",
+                    "summary",
+                    "description",
+                    "audience",
+                    "contacts",
+                ]
+            },
+        ),
+        (
+            _("Registration"),
+            {
+                "fields": [
+                    ("registration_opens_at", "registration_closes_at"),
+                    "cancellation_deadline",
+                    ("organization_quota", "quota_release_at"),
+                    "waitlist_policy",
+                ]
+            },
+        ),
+        (_("Status"), {"fields": ["status", ("starts_at", "ends_at"), ("published_at", "created_at")]}),
+    ]
+    inlines = [OccasionInline, AgendaItemInline, DocumentInline]
+    actions = ["publish", "cancel_event", "duplicate"]
+
+    def get_queryset(self, request):
+        # Subqueries rather than joins: a join over occasions and registrations would multiply both.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                seats_capacity=_sum_of_capacity(),
+                seats_confirmed=_count_of(CONFIRMED),
+                seats_waitlisted=_count_of(WAITLISTED),
+            )
+        )
+
+    @admin.display(description=_("seats"), ordering="seats_confirmed")
+    def seats(self, event):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:events_event_occupancy", args=[event.pk]),
+            _("%(confirmed)d of %(capacity)d, %(waiting)d waiting")
+            % {
+                "confirmed": event.seats_confirmed,
+                "capacity": event.seats_capacity,
+                "waiting": event.seats_waitlisted,
+            },
+        )
+
+    def save_model(self, request, obj, form, change):
+        if obj.status == Event.Status.PUBLISHED and obj.published_at is None:
+            obj.published_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        _after_schedule_change(request, self, form.instance)
+
+    # --- pages of one event ---
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/occupancy/", view(self.occupancy_view), name=f"{name}_occupancy"),
+            path("<path:object_id>/participants/", view(self.participants_view), name=f"{name}_participants"),
+            path(
+                "<path:object_id>/participants.csv",
+                view(self.participants_csv_view),
+                name=f"{name}_participants_csv",
+            ),
+            path(
+                "<path:object_id>/participants.xlsx",
+                view(self.participants_xlsx_view),
+                name=f"{name}_participants_xlsx",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _event_for_page(self, request, object_id: str, *, with_participants: bool = False) -> Event:
+        event = self.get_object(request, unquote(object_id))
+        if event is None:
+            raise Http404
+        if not self.has_view_permission(request, event):
+            raise PermissionDenied
+        registration_admin = self.admin_site.get_model_admin(Registration)
+        if with_participants and not registration_admin.has_view_permission(request):
+            raise PermissionDenied
+        return event
+
+    def occupancy_view(self, request, object_id):
+        return admin_views.occupancy(request, self, self._event_for_page(request, object_id))
+
+    def participants_view(self, request, object_id):
+        event = self._event_for_page(request, object_id, with_participants=True)
+        return admin_views.participant_list(
+            request,
+            self,
+            event.registrations.active(),
+            title=_("Participants: %(event)s") % {"event": event},
+            event=event,
+        )
+
+    def participants_csv_view(self, request, object_id):
+        event = self._event_for_page(request, object_id, with_participants=True)
+        return admin_views.export_csv(admin_views.participants(event.registrations.active()), event.slug)
+
+    def participants_xlsx_view(self, request, object_id):
+        event = self._event_for_page(request, object_id, with_participants=True)
+        return admin_views.export_xlsx(admin_views.participants(event.registrations.active()), event.slug)
+
+    # --- actions ---
+
+    @admin.action(description=_("Publish"), permissions=["change"])
+    def publish(self, request, queryset):
+        now = timezone.now()
+        published = 0
+        for event in queryset.exclude(status=Event.Status.PUBLISHED):
+            event.status = Event.Status.PUBLISHED
+            event.published_at = event.published_at or now
+            event.save(update_fields=["status", "published_at"])
+            self.log_change(request, event, _("Published."))
+            # Seats freed while the event was not published were given to no one.
+            services.promote_waitlist(event)
+            published += 1
+        self.message_user(
+            request,
+            ngettext("Published %(count)d event.", "Published %(count)d events.", published)
+            % {"count": published},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Cancel event"), permissions=["change"])
+    def cancel_event(self, request, queryset):
+        cancelled = 0
+        for event in queryset.exclude(status=Event.Status.CANCELLED):
+            event.status = Event.Status.CANCELLED
+            event.save(update_fields=["status"])
+            self.log_change(request, event, _("Cancelled."))
+            cancelled += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Cancelled %(count)d event. Its registrations are kept as they are.",
+                "Cancelled %(count)d events. Their registrations are kept as they are.",
+                cancelled,
+            )
+            % {"count": cancelled},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Duplicate as next meeting"), permissions=["add"])
+    def duplicate(self, request, queryset):
+        form = DuplicateForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            shift = dt.timedelta(days=form.cleaned_data["days"])
+            for event in queryset:
+                copy = duplicate_event(event, shift)
+                self.log_addition(request, copy, _("Duplicated from %(event)s.") % {"event": event})
+                link = format_html(
+                    '<a href="{}">{}</a>', reverse("admin:events_event_change", args=[copy.pk]), copy.title
+                )
+                self.message_user(
+                    request, format_html(str(_("Created the draft {link}.")), link=link), messages.SUCCESS
+                )
+            return None
+        return admin_views.intermediate_page(
+            request,
+            self,
+            template="admin/events/event/duplicate.html",
+            title=_("Duplicate as next meeting"),
+            queryset=queryset,
+            action="duplicate",
+            form=form,
+        )
+
+
+@admin.register(Occasion)
+class OccasionAdmin(admin.ModelAdmin):
+    form = OccasionAdminForm
+    list_display = ["__str__", "event", "starts_at", "ends_at", "capacity", "confirmed", "waitlisted"]
+    list_filter = ["event"]
+    list_select_related = ["event"]
+    search_fields = ["label", "venue", "event__title"]
+    autocomplete_fields = ["event"]
+    fields = ["event", "label", "capacity", "venue", "address", "online_url", ("starts_at", "ends_at")]
+    readonly_fields = ["starts_at", "ends_at"]
+    inlines = [DayPartInline]
+    formfield_overrides = HTTPS_LINKS
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_seats()
+
+    def get_readonly_fields(self, request, obj=None):
+        # Registrations carry their occasion's event; moving an occasion would split the two.
+        return [*self.readonly_fields, "event"] if obj else self.readonly_fields
+
+    @admin.display(description=_("confirmed"), ordering="confirmed_count")
+    def confirmed(self, occasion):
+        return occasion.confirmed_count
+
+    @admin.display(description=_("waiting"), ordering="waitlisted_count")
+    def waitlisted(self, occasion):
+        return occasion.waitlisted_count
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        _after_schedule_change(request, self, form.instance.event)
+
+    def delete_model(self, request, obj):
+        event = obj.event
+        super().delete_model(request, obj)
+        services.refresh_schedule(event)
+
+    def delete_queryset(self, request, queryset):
+        events = list(Event.objects.filter(occasions__in=queryset).distinct())
+        super().delete_queryset(request, queryset)
+        for event in events:
+            services.refresh_schedule(event)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registrations
+
+
+class OccasionFilter(admin.SimpleListFilter):
+    """Occasions with their event in one query, narrowed to the event chosen in its filter."""
+
+    title = _("occasion")
+    parameter_name = "occasion"
+
+    def lookups(self, request, model_admin):
+        occasions = Occasion.objects.select_related("event").order_by("event__starts_at", "starts_at", "pk")
+        event_id = request.GET.get("event__id__exact", "")
+        if event_id.isdigit():
+            occasions = occasions.filter(event_id=event_id)
+        return [(occasion.pk, str(occasion)) for occasion in occasions]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(occasion_id=self.value()) if self.value() else queryset
+
+
+class OrganizationKindFilter(admin.ChoicesFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = _("organization kind")
+
+
+class RegistrationLogInline(admin.TabularInline):
+    model = RegistrationLog
+    fields = ["at", "action", "actor", "detail", "notify"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    list_display = [
+        "user_name",
+        "user_email",
+        "organization",
+        "occasion",
+        "status",
+        "wait_reason",
+        "created_at",
+        "over_quota",
+        "attended",
+    ]
+    list_filter = [
+        "event",
+        OccasionFilter,
+        "status",
+        ("organization__kind", OrganizationKindFilter),
+        "organization__country",
+        "attended",
+    ]
+    list_select_related = ["user", "organization", "occasion__event"]
+    search_fields = ["user__email", "user__full_name", "organization__name"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("user", "organization"),
+                    ("event", "occasion"),
+                    ("status", "wait_reason", "waitlist_position"),
+                    ("over_quota", "attended"),
+                ]
+            },
+        ),
+        (_("Needs and consent"), {"fields": ["diet", "accessibility", "listed"]}),
+        (_("Dates"), {"fields": [("created_at", "queued_at"), ("confirmed_at", "cancelled_at")]}),
+    ]
+    # Only events.services changes who holds which seat; here organizers edit what the member
+    # told them, and change state through the actions.
+    readonly_fields = [
+        "user",
+        "organization",
+        "event",
+        "occasion",
+        "status",
+        "wait_reason",
+        "waitlist_position",
+        "over_quota",
+        "attended",
+        "created_at",
+        "queued_at",
+        "confirmed_at",
+        "cancelled_at",
+    ]
+    inlines = [RegistrationLogInline]
+    actions = [
+        "confirm_over_quota",
+        "cancel_registrations",
+        "mark_attended",
+        "mark_not_attended",
+        "move_to_occasion",
+        "export_csv",
+        "export_xlsx",
+        "print_participant_list",
+    ]
+
+    # Registrations are made through services.register, which keeps to the registration window,
+    # the profile and the quota; members and their coordinators register on the site.
+    def has_add_permission(self, request):
+        return False
+
+    # Deleting would free a seat without promoting anyone and drop the registration's history.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("name"), ordering="user__full_name")
+    def user_name(self, registration):
+        return registration.user.full_name or registration.user.email
+
+    @admin.display(description=_("email address"), ordering="user__email")
+    def user_email(self, registration):
+        return registration.user.email
+
+    @admin.display(description=_("place on the waiting list"))
+    def waitlist_position(self, registration):
+        return services.waitlist_position(registration) or "–"
+
+    # --- actions ---
+
+    def _apply(self, request, queryset, change: Callable[[Registration], str | None]) -> int:
+        """Run `change` on each registration in its own transaction, so one refusal keeps the
+        rest; `change` returns the admin-log message, or None when it left the registration."""
+        done = 0
+        for registration in queryset.select_related("user", "occasion__event"):
+            try:
+                log_message = change(registration)
+            except RegistrationError as error:
+                self.message_user(
+                    request,
+                    _("%(registration)s: %(error)s") % {"registration": registration, "error": error.message},
+                    messages.WARNING,
+                )
+                continue
+            if log_message is not None:
+                self.log_change(request, registration, log_message)
+                done += 1
+        return done
+
+    def _report(self, request, done: int, message: str) -> None:
+        if done:
+            self.message_user(request, message % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Confirm over quota"), permissions=["change"])
+    def confirm_over_quota(self, request, queryset):
+        def change(registration):
+            services.confirm_over_quota(registration, organizer=request.user)
+            return _("Confirmed over quota.")
+
+        done = self._apply(request, queryset, change)
+        self._report(
+            request,
+            done,
+            ngettext(
+                "Confirmed %(count)d registration over quota.",
+                "Confirmed %(count)d registrations over quota.",
+                done,
+            ),
+        )
+
+    @admin.action(description=_("Cancel registrations"), permissions=["change"])
+    def cancel_registrations(self, request, queryset):
+        promoted = []
+
+        def change(registration):
+            if not registration.is_active:
+                self.message_user(
+                    request,
+                    _("%(registration)s: already cancelled.") % {"registration": registration},
+                    messages.WARNING,
+                )
+                return None
+            promoted.extend(services.cancel(registration, actor=request.user))
+            return _("Cancelled.")
+
+        done = self._apply(request, queryset, change)
+        self._report(
+            request,
+            done,
+            ngettext("Cancelled %(count)d registration.", "Cancelled %(count)d registrations.", done),
+        )
+        _report_promoted(request, self, len(promoted))
+
+    def _record_attendance(self, request, queryset, attended: bool) -> int:
+        def change(registration):
+            services.record_attendance(registration, attended, organizer=request.user)
+            return _("Marked as attended.") if attended else _("Marked as not attended.")
+
+        return self._apply(request, queryset, change)
+
+    @admin.action(description=_("Mark attended"), permissions=["change"])
+    def mark_attended(self, request, queryset):
+        done = self._record_attendance(request, queryset, True)
+        self._report(
+            request,
+            done,
+            ngettext(
+                "Marked %(count)d participant as attended.",
+                "Marked %(count)d participants as attended.",
+                done,
+            ),
+        )
+
+    @admin.action(description=_("Mark not attended"), permissions=["change"])
+    def mark_not_attended(self, request, queryset):
+        done = self._record_attendance(request, queryset, False)
+        self._report(
+            request,
+            done,
+            ngettext(
+                "Marked %(count)d participant as not attended.",
+                "Marked %(count)d participants as not attended.",
+                done,
+            ),
+        )
+
+    @admin.action(description=_("Move to another occasion"), permissions=["change"])
+    def move_to_occasion(self, request, queryset):
+        registrations = list(queryset.select_related("user", "occasion__event"))
+        if len({registration.event_id for registration in registrations}) != 1:
+            self.message_user(request, _("Select registrations of one event to move them."), messages.ERROR)
+            return None
+        event = registrations[0].occasion.event
+        current = {registration.occasion_id for registration in registrations}
+        form_kwargs = {"event": event, "current": current}
+        form = MoveForm(request.POST if "apply" in request.POST else None, **form_kwargs)
+        if form.is_valid():
+            target = form.cleaned_data["occasion"]
+
+            def change(registration):
+                if registration.occasion_id == target.pk:
+                    return None
+                services.move(registration, target, actor=request.user)
+                return _("Moved to %(occasion)s.") % {"occasion": target.label or target}
+
+            done = self._apply(request, queryset, change)
+            self._report(
+                request,
+                done,
+                ngettext("Moved %(count)d registration.", "Moved %(count)d registrations.", done),
+            )
+            return None
+        if not form.fields["occasion"].queryset.exists():
+            self.message_user(request, _("This event has no other occasion."), messages.ERROR)
+            return None
+        return admin_views.intermediate_page(
+            request,
+            self,
+            template="admin/events/registration/move.html",
+            title=_("Move to another occasion"),
+            queryset=registrations,
+            action="move_to_occasion",
+            form=form,
+            event=event,
+        )
+
+    @admin.action(description=_("Export selected as CSV"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        return admin_views.export_csv(admin_views.participants(queryset), "registrations")
+
+    @admin.action(description=_("Export selected as Excel"), permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        return admin_views.export_xlsx(admin_views.participants(queryset), "registrations")
+
+    @admin.action(description=_("Print participant list"), permissions=["view"])
+    def print_participant_list(self, request, queryset):
+        return admin_views.participant_list(request, self, queryset, title=_("Participant list"))

@@ -1,0 +1,392 @@
+"""What the events admin adds to Django's: its forms, the confirmation steps of the move and
+duplicate actions, copying an event, seat occupancy, participant lists and exports.
+
+Nothing here changes a registration; that is events.services' job alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+import re
+from collections.abc import Iterable
+
+from django import forms
+from django.contrib.admin import helpers
+from django.db import models, transaction
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from members.models import User
+
+from . import services
+from .models import DayPart, Event, Occasion, Registration
+
+CONFIRMED = Registration.Status.CONFIRMED
+WAITLISTED = Registration.Status.WAITLISTED
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A spreadsheet runs a cell that starts with one of these as a formula; members write the diet
+# and accessibility fields themselves.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+# ---------------------------------------------------------------------------------------------
+# Forms
+
+
+def _https_links(field, **kwargs):
+    # Meeting links are on HTTPS; Django 6 makes it the default for a bare host name.
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+class OccasionAdminForm(forms.ModelForm):
+    """Seats may grow at any time but never drop below the participants already confirmed."""
+
+    class Meta:
+        model = Occasion
+        fields = ["event", "label", "capacity", "venue", "address", "online_url"]
+        formfield_callback = _https_links
+
+    def clean_capacity(self):
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk is None or capacity is None:
+            return capacity
+        # The admin validates and saves in one transaction; holding the event's row, the lock
+        # events.services decides under, means no seat is given between this count and the save.
+        Event.objects.select_for_update().filter(pk=self.instance.event_id).first()
+        confirmed = self.instance.registrations.confirmed().count()
+        if capacity < confirmed:
+            raise forms.ValidationError(
+                _(
+                    "%(confirmed)d participants are confirmed on this occasion, so it needs at least "
+                    "%(confirmed)d seats. Cancel or move registrations first."
+                )
+                % {"confirmed": confirmed},
+                code="below_confirmed",
+            )
+        return capacity
+
+
+class EventAdminForm(forms.ModelForm):
+    audience = forms.MultipleChoiceField(
+        label=gettext_lazy("target audience"),
+        choices=User.Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Roles the event is for."),
+    )
+
+    class Meta:
+        model = Event
+        fields = [
+            "title",
+            "slug",
+            "series",
+            "main_theme",
+            "themes",
+            "summary",
+            "description",
+            "audience",
+            "format",
+            "language",
+            "contacts",
+            "registration_opens_at",
+            "registration_closes_at",
+            "cancellation_deadline",
+            "organization_quota",
+            "quota_release_at",
+            "waitlist_policy",
+            "status",
+        ]
+
+
+class MoveForm(forms.Form):
+    occasion = forms.ModelChoiceField(
+        label=gettext_lazy("Move to"), queryset=Occasion.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, event: Event, current: set[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        occasions = event.occasions.with_seats().order_by("starts_at", "pk")
+        if len(current) == 1:
+            # Moving everyone to the occasion they are all on would do nothing.
+            occasions = occasions.exclude(pk__in=current)
+        field = self.fields["occasion"]
+        field.queryset = occasions
+        field.label_from_instance = _occasion_choice_label
+
+
+def _occasion_choice_label(occasion: Occasion) -> str:
+    free = max(occasion.capacity - occasion.confirmed_count, 0)
+    return _("%(occasion)s (%(free)d of %(capacity)d seats free, %(waiting)d waiting)") % {
+        "occasion": occasion.label or occasion,
+        "free": free,
+        "capacity": occasion.capacity,
+        "waiting": occasion.waitlisted_count,
+    }
+
+
+class DuplicateForm(forms.Form):
+    days = forms.IntegerField(
+        label=gettext_lazy("Shift dates by (days)"),
+        initial=28,
+        min_value=1,
+        max_value=3650,
+        help_text=gettext_lazy(
+            "Occasions, day parts, the registration window and the deadlines move by this many days."
+        ),
+    )
+
+
+def intermediate_page(
+    request, model_admin, *, template: str, title: str, queryset: QuerySet, action: str, **context
+) -> TemplateResponse:
+    """A confirmation step of an admin action: the selection travels along in hidden fields."""
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.opts,
+            "title": title,
+            "queryset": queryset,
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            **context,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Duplicating an event
+
+_DATE_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def _unique_slug(base: str) -> str:
+    base = base[:185].strip("-")
+    taken = set(Event.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    candidates = itertools.chain([base], (f"{base}-{number}" for number in itertools.count(2)))
+    return next(slug for slug in candidates if slug not in taken)
+
+
+def _later(moment: dt.datetime, shift: dt.timedelta) -> dt.datetime:
+    # By the local clock: a meeting at 13:00 stays at 13:00 across a change to or from summer time.
+    return timezone.localtime(moment) + shift
+
+
+@transaction.atomic
+def duplicate_event(event: Event, shift: dt.timedelta) -> Event:
+    """A draft of the next meeting: the programme, themes, contacts and occasions with their day
+    parts, every date moved by `shift`. Registrations and documents stay with the original."""
+    occasions = list(event.occasions.prefetch_related("day_parts"))
+    agenda = list(event.agenda_items.prefetch_related("speakers"))
+    themes, contacts = list(event.themes.all()), list(event.contacts.all())
+
+    copy = Event.objects.get(pk=event.pk)
+    copy.pk = None
+    copy._state.adding = True
+    copy.title = (_("%(title)s (copy)") % {"title": event.title})[:200]
+    next_day = _later(event.starts_at, shift).date() if event.starts_at else None
+    base = _DATE_SUFFIX.sub("", event.slug)
+    copy.slug = _unique_slug(f"{base}-{next_day:%Y-%m-%d}" if next_day else f"{base}-copy")
+    copy.status = Event.Status.DRAFT
+    copy.published_at = None
+    copy.starts_at = copy.ends_at = None
+    shifted = ["registration_opens_at", "registration_closes_at", "cancellation_deadline", "quota_release_at"]
+    for name in shifted:
+        if getattr(copy, name) is not None:
+            setattr(copy, name, _later(getattr(copy, name), shift))
+    copy.save()
+    copy.themes.set(themes)
+    copy.contacts.set(contacts)
+
+    for occasion in occasions:
+        day_parts = list(occasion.day_parts.all())
+        occasion.pk = None
+        occasion._state.adding = True
+        occasion.event = copy
+        occasion.save()
+        DayPart.objects.bulk_create(
+            DayPart(
+                occasion=occasion,
+                number=part.number,
+                starts_at=_later(part.starts_at, shift),
+                ends_at=_later(part.ends_at, shift),
+            )
+            for part in day_parts
+        )
+    for item in agenda:
+        speakers = list(item.speakers.all())
+        item.pk = None
+        item._state.adding = True
+        # The prefetched speakers would make set() below believe they are linked already.
+        item._prefetched_objects_cache = {}
+        item.event = copy
+        item.save()
+        item.speakers.set(speakers)
+    services.refresh_schedule(copy)
+    return copy
+
+
+# ---------------------------------------------------------------------------------------------
+# Occupancy
+
+
+def occupancy(request, model_admin, event: Event) -> TemplateResponse:
+    """Seats per occasion and per organization, each table from a single aggregate query."""
+    occasions = list(event.occasions.with_seats().order_by("starts_at", "pk"))
+    for occasion in occasions:
+        occasion.free = max(occasion.capacity - occasion.confirmed_count, 0)
+
+    quota = event.organization_quota if event.quota_applies() else None
+    organizations = list(
+        Registration.objects.active()
+        .filter(event=event)
+        .values("organization_id", "organization__name")
+        .annotate(
+            confirmed=Count("pk", filter=Q(status=CONFIRMED)),
+            waitlisted=Count("pk", filter=Q(status=WAITLISTED)),
+            over_quota=Count("pk", filter=Q(status=CONFIRMED, over_quota=True)),
+        )
+        .order_by("organization__name")
+    )
+    for row in organizations:
+        row["left"] = None if quota is None else max(quota - row["confirmed"], 0)
+
+    totals = {
+        "capacity": sum(o.capacity for o in occasions),
+        "confirmed": sum(o.confirmed_count for o in occasions),
+        "waitlisted": sum(o.waitlisted_count for o in occasions),
+        "free": sum(o.free for o in occasions),
+    }
+    return TemplateResponse(
+        request,
+        "admin/events/occupancy.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.opts,
+            "original": event,
+            "event": event,
+            "title": _("Seats: %(event)s") % {"event": event},
+            "occasions": occasions,
+            "organizations": organizations,
+            "totals": totals,
+            "quota": quota,
+            "quota_released": event.organization_quota is not None and quota is None,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Participant lists and exports
+
+
+def participants(registrations: QuerySet) -> QuerySet:
+    """Registrations in list order (by occasion, then name) with what every column needs."""
+    return registrations.select_related("user", "organization", "occasion__event").order_by(
+        "occasion__event__starts_at", "occasion__starts_at", "occasion_id", "user__full_name", "user__email"
+    )
+
+
+def _columns() -> list[str]:
+    return [
+        _("Name"),
+        _("Organization"),
+        _("Role"),
+        _("Email"),
+        _("Occasion"),
+        _("Status"),
+        _("Dietary needs"),
+        _("Accessibility needs"),
+    ]
+
+
+def _row(registration: Registration) -> list[str]:
+    user = registration.user
+    return [
+        user.full_name,
+        registration.organization.name,
+        user.get_role_display(),
+        user.email,
+        str(registration.occasion),
+        registration.get_status_display(),
+        registration.diet,
+        registration.accessibility,
+    ]
+
+
+def _filename(stem: str, extension: str) -> str:
+    return f"{stem}-{timezone.localdate():%Y-%m-%d}.{extension}"
+
+
+def export_csv(registrations: Iterable[Registration], stem: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(stem, "csv")}"'
+    # Excel reads a CSV without a byte-order mark as ANSI and garbles æ, ø, å and ä.
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(_columns())
+    for registration in registrations:
+        writer.writerow(
+            ["'" + value if value.startswith(FORMULA_PREFIXES) else value for value in _row(registration)]
+        )
+    return response
+
+
+def export_xlsx(registrations: Iterable[Registration], stem: str) -> HttpResponse:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Participants")[:31]
+    sheet.append(_columns())
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for registration in registrations:
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) for value in _row(registration)])
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            # openpyxl stores text starting with "=" as a formula; keep what members wrote as text.
+            if cell.data_type == "f":
+                cell.data_type = "s"
+    sheet.freeze_panes = "A2"
+    for column in sheet.columns:
+        width = max(len(str(cell.value or "")) for cell in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 50)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{_filename(stem, "xlsx")}"'
+    return response
+
+
+def participant_list(
+    request, model_admin, registrations: QuerySet, *, title: str, event: Event | None = None
+) -> TemplateResponse:
+    """The attendance list to print: confirmed participants, one table per occasion."""
+    confirmed = list(participants(registrations.filter(status=CONFIRMED)))
+    left_out = registrations.exclude(status=CONFIRMED).count()
+    return TemplateResponse(
+        request,
+        "admin/events/participant_list.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.opts,
+            "event": event,
+            "title": title,
+            "registrations": confirmed,
+            "left_out": left_out,
+            "printed_at": timezone.now(),
+        },
+    )

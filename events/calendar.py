@@ -1,0 +1,211 @@
+"""Calendar files (RFC 5545): one registration to download, and a private feed per member that
+calendar apps subscribe to.
+
+Every day part becomes its own VEVENT: a workshop "lunch to lunch" is two meetings with a
+night between, not one 24-hour block. UIDs are stable per registration and day part, so a file
+imported again, or the feed fetched again, updates the entries instead of doubling them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import icalendar
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from members.models import User
+
+from .models import CalendarFeed, Event, Registration
+
+# A member's calendar keeps recent meetings for a while, for reference; older ones drop out of
+# the feed (calendar apps then remove them) so the feed stays small.
+FEED_KEEPS_PAST = dt.timedelta(days=30)
+# How often calendar apps that honour it should fetch the feed again.
+FEED_REFRESH = dt.timedelta(hours=6)
+
+_STATUS = {
+    Registration.Status.CONFIRMED: "CONFIRMED",
+    Registration.Status.WAITLISTED: "TENTATIVE",
+    Registration.Status.CANCELLED: "CANCELLED",
+}
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _uid_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def _prodid() -> str:
+    return f"-//{settings.NETWORK_NAME}//Network portal//EN"
+
+
+def _registrations_with_schedule():
+    return Registration.objects.select_related("event", "occasion").prefetch_related("occasion__day_parts")
+
+
+def _may_see_online_link(registration: Registration) -> bool:
+    # The link lets anyone into the meeting, so it goes only to people holding a seat.
+    return (
+        registration.status == Registration.Status.CONFIRMED
+        and registration.event.status != Event.Status.CANCELLED
+    )
+
+
+def _status(registration: Registration) -> str:
+    if registration.event.status == Event.Status.CANCELLED:
+        return "CANCELLED"
+    return _STATUS[registration.status]
+
+
+def _summary(registration: Registration) -> str:
+    if registration.status == Registration.Status.WAITLISTED:
+        return _("%(title)s (waiting list)") % {"title": registration.event.title}
+    return registration.event.title
+
+
+def _vevents(registration: Registration, stamp: dt.datetime) -> Iterable[icalendar.Event]:
+    event, occasion = registration.event, registration.occasion
+    zone = ZoneInfo(settings.TIME_ZONE)
+    event_url = _absolute(event.get_absolute_url())
+    place = ", ".join(
+        line.strip() for line in [occasion.venue, *occasion.address.splitlines()] if line.strip()
+    )
+    link = occasion.online_url if _may_see_online_link(registration) else ""
+    description = [event.summary, event_url]
+    if link:
+        # Also in the description: a hybrid meeting's LOCATION is the room, and some calendar
+        # apps do not make LOCATION clickable.
+        description.append(_("Online meeting link: %(url)s") % {"url": link})
+    location = place or link or (_("Online") if occasion.online_url else "")
+    for part in occasion.day_parts.all():
+        vevent = icalendar.Event.new(
+            uid=f"registration-{registration.pk}-part-{part.number}@{_uid_domain()}",
+            stamp=stamp,
+            start=part.starts_at.astimezone(zone),
+            end=part.ends_at.astimezone(zone),
+            summary=_summary(registration),
+            description="\n\n".join(description),
+            url=event_url,
+            status=_status(registration),
+        )
+        if location:
+            vevent.add("location", location)
+        yield vevent
+
+
+def _calendar(registrations: Iterable[Registration], **properties) -> bytes:
+    stamp = timezone.now().astimezone(dt.UTC)
+    calendar = icalendar.Calendar.new(prodid=_prodid(), method="PUBLISH", **properties)
+    for registration in registrations:
+        for vevent in _vevents(registration, stamp):
+            calendar.add_component(vevent)
+    starts = [vevent.start for vevent in calendar.events]
+    if starts:
+        # VTIMEZONE only for the span of the meetings: the default span (1970–2038) lists about
+        # a hundred daylight-saving dates in every file.
+        ends = [vevent.end for vevent in calendar.events]
+        calendar.add_missing_timezones(
+            first_date=min(starts).date() - dt.timedelta(days=1),
+            last_date=max(ends).date() + dt.timedelta(days=1),
+        )
+    return calendar.to_ical()
+
+
+def registration_calendar(registration: Registration) -> bytes:
+    """An .ics file of one registration, a VEVENT per day part of its occasion."""
+    return _calendar([registration], uid=f"registration-{registration.pk}@{_uid_domain()}")
+
+
+def feed_registrations(user: User):
+    """The member's active registrations whose occasion ended at most FEED_KEEPS_PAST ago."""
+    return (
+        _registrations_with_schedule()
+        .active()
+        .filter(user=user, occasion__ends_at__gte=timezone.now() - FEED_KEEPS_PAST)
+        .order_by("occasion__starts_at", "pk")
+    )
+
+
+def feed_calendar(user: User) -> bytes:
+    """The member's subscribed calendar: every active registration, a VEVENT per day part.
+
+    Cancelled registrations are left out, so calendar apps drop them at the next fetch; a
+    cancelled event stays in, marked CANCELLED, so the member sees why it went.
+    """
+    # Calendar apps fetch without a session, so the member's language is chosen here.
+    language = user.preferred_language if user.preferred_language in dict(settings.LANGUAGES) else None
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return _calendar(
+            feed_registrations(user),
+            uid=f"calendar-feed-{user.pk}@{_uid_domain()}",
+            name=_("%(network)s: my events") % {"network": settings.NETWORK_NAME},
+            refresh_interval=FEED_REFRESH,
+        )
+
+
+def calendar_feed_for(user: User) -> CalendarFeed:
+    """The member's private calendar feed, made on first use."""
+    return CalendarFeed.objects.get_or_create(user=user)[0]
+
+
+def calendar_feed_url(user: User) -> str:
+    """The absolute address to subscribe to in a calendar app."""
+    return _absolute(calendar_feed_for(user).get_absolute_url())
+
+
+def _ics_response(content: bytes, filename: str | None = None) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    if filename:
+        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    # Personal content (and maybe a meeting link): no shared cache may keep it.
+    patch_cache_control(response, private=True)
+    return response
+
+
+@login_required
+@require_safe
+def registration_ics(request, pk: int):
+    # Only the owner: a 404 for everyone else, so that nobody learns others' registrations exist.
+    # Organizers have the admin's exports.
+    registration = get_object_or_404(_registrations_with_schedule(), pk=pk, user=request.user)
+    return _ics_response(registration_calendar(registration), filename=f"{registration.event.slug}.ics")
+
+
+@require_safe
+def calendar_feed(request, token: str):
+    # No login: calendar apps cannot sign in, so the secret token in the address is the key.
+    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    if feed is None or not feed.user.is_active:
+        raise Http404
+    response = _ics_response(feed_calendar(feed.user))
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@login_required
+@require_POST
+def reset_calendar_feed(request):
+    """A new secret address; the old one stops working (for a link that was shared or leaked)."""
+    feed = calendar_feed_for(request.user)
+    feed.token = CalendarFeed._meta.get_field("token").get_default()
+    feed.save(update_fields=["token"])
+    messages.success(
+        request,
+        _("Your calendar has a new address. Calendar apps subscribed to the old one must subscribe again."),
+    )
+    return redirect("events:my_registrations")

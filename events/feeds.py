@@ -1,0 +1,65 @@
+"""RSS and Atom feeds of newly published events, for feed readers and colleagues' intranets."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.db.models import F
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+from .models import Event
+
+FEED_LENGTH = 30
+
+
+class LatestEventsRss(Feed):
+    feed_type = Rss201rev2Feed
+
+    def title(self) -> str:
+        # Read per request rather than at import, so that the setting (and tests) can change it.
+        return settings.NETWORK_NAME
+
+    def description(self) -> str:
+        return _("Events newly published by %(network)s.") % {"network": settings.NETWORK_NAME}
+
+    def link(self) -> str:
+        return reverse("events:list")
+
+    def items(self):
+        # Only published: drafts are not public, and a cancelled event is not news of an event.
+        return (
+            Event.objects.filter(status=Event.Status.PUBLISHED)
+            .select_related("main_theme")
+            .prefetch_related("themes")
+            .order_by(F("published_at").desc(nulls_last=True), "-pk")[:FEED_LENGTH]
+        )
+
+    def item_title(self, event: Event) -> str:
+        return event.title
+
+    def item_description(self, event: Event) -> str:
+        # RSS descriptions and Atom summaries (type="html") are read as HTML; the summary is plain
+        # text, so it is escaped to show as written.
+        return escape(event.summary)
+
+    def item_link(self, event: Event) -> str:
+        return event.get_absolute_url()
+
+    def item_pubdate(self, event: Event):
+        return event.published_at
+
+    def item_updateddate(self, event: Event):
+        # Atom requires <updated> on every entry; events have no modification time of their own.
+        return event.published_at
+
+    def item_categories(self, event: Event) -> list[str]:
+        themes = [event.main_theme, *(t for t in event.themes.all() if t.pk != event.main_theme_id)]
+        return [theme.display_name for theme in themes]
+
+
+class LatestEventsAtom(LatestEventsRss):
+    feed_type = Atom1Feed
+
+    def subtitle(self) -> str:
+        return self.description()

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import calendar, feeds, views
+
+app_name = "events"
+
+urlpatterns = [
+    path("", views.event_list, name="list"),
+    path("mine/", views.my_registrations, name="my_registrations"),
+    path("registrations/<int:pk>/cancel/", views.cancel_registration, name="cancel"),
+    path("registrations/<int:pk>/move/", views.move_registration, name="move"),
+    path("series/<slug:slug>/", views.series_detail, name="series"),
+    path("themes/<slug:slug>/", views.theme_detail, name="theme"),
+    path("themes.css", views.theme_stylesheet, name="theme_stylesheet"),
+    path("<slug:slug>/", views.event_detail, name="detail"),
+    path("<slug:slug>/register/", views.register, name="register"),
+    path("<slug:slug>/organization/", views.organization_seats, name="organization_seats"),
+    path("registrations/<int:pk>/calendar.ics", calendar.registration_ics, name="registration_ics"),
+    path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
+    path("calendar/reset/", calendar.reset_calendar_feed, name="reset_calendar_feed"),
+    path("feed/rss/", feeds.LatestEventsRss(), name="feed_rss"),
+    path("feed/atom/", feeds.LatestEventsAtom(), name="feed_atom"),
+]
