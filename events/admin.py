@@ -106,10 +106,28 @@ def _report_promoted(request, model_admin: admin.ModelAdmin, count: int) -> None
         )
 
 
+def _remember_schedule(request, event: Event | None) -> None:
+    """Before an organizer's edit is saved: what participants were told, to compare after."""
+    request._schedule_before = services.schedule_snapshot(event) if event and event.pk else {}
+
+
 def _after_schedule_change(request, model_admin: admin.ModelAdmin, event: Event) -> None:
-    """Day parts decide the dates shown and listed; more seats may let people off the waiting list."""
+    """Day parts decide the dates shown and listed; more seats may let people off the waiting
+    list; and people registered hear of a new time, place or meeting link."""
     services.refresh_schedule(event)
     _report_promoted(request, model_admin, len(services.promote_waitlist(event)))
+    notified = services.announce_changes(event, getattr(request, "_schedule_before", {}))
+    if notified:
+        model_admin.message_user(
+            request,
+            ngettext(
+                "%(count)d participant is told about the change.",
+                "%(count)d participants are told about the change.",
+                notified,
+            )
+            % {"count": notified},
+            messages.INFO,
+        )
 
 
 class DayPartInline(admin.TabularInline):
@@ -217,7 +235,7 @@ class EventAdmin(admin.ModelAdmin):
         (_("Status"), {"fields": ["status", ("starts_at", "ends_at"), ("published_at", "created_at")]}),
     ]
     inlines = [OccasionInline, AgendaItemInline, DocumentInline]
-    actions = ["publish", "cancel_event", "duplicate"]
+    actions = ["publish", "cancel_event", "duplicate", "write_to_participants"]
 
     def get_queryset(self, request):
         # Subqueries rather than joins: a join over occasions and registrations would multiply both.
@@ -245,6 +263,7 @@ class EventAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        _remember_schedule(request, obj)
         if obj.status == Event.Status.PUBLISHED and obj.published_at is None:
             obj.published_at = timezone.now()
         super().save_model(request, obj, form, change)
@@ -329,21 +348,56 @@ class EventAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Cancel event"), permissions=["change"])
     def cancel_event(self, request, queryset):
-        cancelled = 0
+        cancelled = notified = 0
         for event in queryset.exclude(status=Event.Status.CANCELLED):
-            event.status = Event.Status.CANCELLED
-            event.save(update_fields=["status"])
+            notified += services.cancel_event(event, organizer=request.user)
             self.log_change(request, event, _("Cancelled."))
             cancelled += 1
         self.message_user(
             request,
             ngettext(
-                "Cancelled %(count)d event. Its registrations are kept as they are.",
-                "Cancelled %(count)d events. Their registrations are kept as they are.",
+                "Cancelled %(count)d event; %(notified)d registered people are told.",
+                "Cancelled %(count)d events; %(notified)d registered people are told.",
                 cancelled,
             )
-            % {"count": cancelled},
+            % {"count": cancelled, "notified": notified},
             messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Write to participants"), permissions=["change"])
+    def write_to_participants(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose exactly one event to write to."), messages.WARNING)
+            return None
+        event = queryset.get()
+        form = admin_views.ParticipantMessageForm(
+            request.POST if "apply" in request.POST else None, event=event
+        )
+        if form.is_valid():
+            count = services.message_participants(
+                event,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                organizer=request.user,
+                occasion=form.cleaned_data["occasion"],
+                include_waitlisted=form.cleaned_data["include_waitlisted"],
+            )
+            self.log_change(request, event, _("Wrote to %(count)d participants.") % {"count": count})
+            self.message_user(
+                request,
+                ngettext("%(count)d message is on its way.", "%(count)d messages are on their way.", count)
+                % {"count": count},
+                messages.SUCCESS,
+            )
+            return None
+        return admin_views.intermediate_page(
+            request,
+            self,
+            template="admin/events/event/write_to_participants.html",
+            title=_("Write to participants"),
+            queryset=queryset,
+            action="write_to_participants",
+            form=form,
         )
 
     @admin.action(description=_("Duplicate as next meeting"), permissions=["add"])
@@ -399,6 +453,10 @@ class OccasionAdmin(admin.ModelAdmin):
     @admin.display(description=_("waiting"), ordering="waitlisted_count")
     def waitlisted(self, occasion):
         return occasion.waitlisted_count
+
+    def save_model(self, request, obj, form, change):
+        _remember_schedule(request, obj.event if change else None)
+        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -480,6 +538,8 @@ class RegistrationAdmin(admin.ModelAdmin):
         "event",
         OccasionFilter,
         "status",
+        # Only organizations with registrations: the full list has over 400.
+        ("organization", admin.RelatedOnlyFieldListFilter),
         ("organization__kind", OrganizationKindFilter),
         "organization__country",
         "attended",

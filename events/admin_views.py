@@ -138,6 +138,28 @@ def _occasion_choice_label(occasion: Occasion) -> str:
     }
 
 
+class ParticipantMessageForm(forms.Form):
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
+    body = forms.CharField(
+        label=gettext_lazy("Message"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=gettext_lazy("Markdown."),
+    )
+    occasion = forms.ModelChoiceField(
+        label=gettext_lazy("Occasion"),
+        queryset=None,
+        required=False,
+        empty_label=gettext_lazy("All occasions"),
+    )
+    include_waitlisted = forms.BooleanField(
+        label=gettext_lazy("Also people on the waiting list"), required=False
+    )
+
+    def __init__(self, *args, event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["occasion"].queryset = event.occasions.all()
+
+
 class DuplicateForm(forms.Form):
     days = forms.IntegerField(
         label=gettext_lazy("Shift dates by (days)"),

@@ -7,12 +7,13 @@ QuerySets and the invariants a database can keep (one active registration per me
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Organization, User
@@ -88,6 +89,24 @@ class Series(models.Model):
         return reverse("events:series", args=[self.slug])
 
 
+# Reminders go out at most this many days before an occasion; the reminder job reads only
+# occasions starting within this horizon.
+MAX_REMINDER_DAYS = 60
+
+
+def _default_reminder_days() -> list[int]:
+    return [7, 1]
+
+
+def _validate_reminder_days(value) -> None:
+    if not isinstance(value, list) or not all(
+        isinstance(d, int) and 1 <= d <= MAX_REMINDER_DAYS for d in value
+    ):
+        raise ValidationError(
+            _("Enter a list of whole days between 1 and %(max)d, e.g. [7, 1].") % {"max": MAX_REMINDER_DAYS}
+        )
+
+
 class EventQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED])
@@ -103,7 +122,7 @@ class Event(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("event status", "Cancelled")
 
     class Format(models.TextChoices):
         IN_PERSON = "in_person", _("In person")
@@ -163,6 +182,15 @@ class Event(models.Model):
         max_length=20,
         choices=WaitlistPolicy.choices,
         default=WaitlistPolicy.FIRST_COME,
+    )
+    reminder_days = models.JSONField(
+        _("reminders (days before)"),
+        default=_default_reminder_days,
+        blank=True,
+        validators=[_validate_reminder_days],
+        help_text=_(
+            "Confirmed participants get a reminder this many days before their occasion, e.g. [7, 1]."
+        ),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     # Derived from the occasions' day parts by events.services; kept for list queries.
@@ -367,7 +395,7 @@ class Registration(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("Confirmed")
         WAITLISTED = "waitlisted", _("On the waiting list")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("registration status", "Cancelled")
 
     class WaitReason(models.TextChoices):
         NONE = "", _("None")
@@ -408,6 +436,8 @@ class Registration(models.Model):
         help_text=_("Colleagues from your organization and other participants may see that you take part."),
     )
     attended = models.BooleanField(_("attended"), null=True, blank=True)
+    # The smallest reminder offset (days) already sent, so each reminder goes once.
+    last_reminder_days = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
     objects = RegistrationQuerySet.as_manager()
 
@@ -439,7 +469,7 @@ class RegistrationLog(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         WAITLISTED = "waitlisted", _("Put on the waiting list")
         PROMOTED = "promoted", _("Promoted from the waiting list")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("registration log", "Cancelled")
         MOVED = "moved", _("Moved to another occasion")
         OVERRIDDEN = "overridden", _("Confirmed over quota by an organizer")
         ATTENDANCE = "attendance", _("Attendance recorded")

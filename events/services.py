@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from members.models import User
 
+from . import notifications
 from .models import Event, Occasion, Registration, RegistrationLog
 
 Status = Registration.Status
@@ -126,9 +127,13 @@ def _lock(event_id: int) -> Event:
 
 
 def _log(registration: Registration, action: str, actor: User | None, detail: str = "", notify: bool = True):
-    RegistrationLog.objects.create(
+    log = RegistrationLog.objects.create(
         registration=registration, action=action, actor=actor, detail=detail, notify=notify
     )
+    if notify:
+        # The email is written in this same transaction (the outbox), so it exists exactly
+        # when the change does.
+        notifications.registration_logged(log)
 
 
 def _is_organizer(actor: User | None) -> bool:
@@ -469,3 +474,94 @@ def promote_all_waitlists(at: dt.datetime | None = None) -> list[Registration]:
     for event in events:
         promoted += promote_waitlist(event, at=at)
     return promoted
+
+
+# ---------------------------------------------------------------------------------------------
+# Event-wide changes and messages
+
+
+def schedule_snapshot(event: Event) -> dict[int, dict]:
+    """What participants rely on, per occasion: times, place and meeting link."""
+    return {
+        occasion.pk: {
+            "time": tuple((part.starts_at, part.ends_at) for part in occasion.day_parts.order_by("number")),
+            "place": (occasion.venue, occasion.address),
+            "link": occasion.online_url,
+        }
+        for occasion in Occasion.objects.filter(event=event).prefetch_related("day_parts")
+    }
+
+
+@transaction.atomic
+def announce_changes(event: Event, before: dict[int, dict], *, at: dt.datetime | None = None) -> int:
+    """Tell the people registered for each occasion whose time, place or link changed since
+    `before` (a schedule_snapshot). Returns the number of messages written."""
+    at = at or timezone.now()
+    if event.status != Event.Status.PUBLISHED:
+        return 0
+    after = schedule_snapshot(event)
+    sent = 0
+    for occasion_id, old in before.items():
+        new = after.get(occasion_id)
+        if new is None:
+            continue
+        changes = [aspect for aspect in ("time", "place", "link") if old[aspect] != new[aspect]]
+        if changes:
+            occasion = Occasion.objects.get(pk=occasion_id)
+            sent += notifications.occasion_changed(
+                occasion, changes, key=f"changed:{occasion_id}:{at.timestamp()}"
+            )
+    return sent
+
+
+@transaction.atomic
+def cancel_event(event: Event, *, organizer: User) -> int:
+    """Cancel the event and tell everyone registered; registrations stay as they are for the
+    record. Returns the number of notices written."""
+    event = _lock(event.pk)
+    if event.status == Event.Status.CANCELLED:
+        return 0
+    event.status = Event.Status.CANCELLED
+    event.save(update_fields=["status"])
+    return notifications.event_cancelled(event)
+
+
+@transaction.atomic
+def message_participants(
+    event: Event,
+    *,
+    subject: str,
+    body: str,
+    organizer: User,
+    occasion: Occasion | None = None,
+    include_waitlisted: bool = False,
+) -> int:
+    """An organizer's message to the participants of an event or one occasion."""
+    registrations = Registration.objects.filter(event=event).select_related("user", "event", "occasion")
+    registrations = registrations.active() if include_waitlisted else registrations.confirmed()
+    if occasion is not None:
+        registrations = registrations.filter(occasion=occasion)
+    return notifications.organizer_message(
+        registrations,
+        subject=subject,
+        body=body,
+        key=f"organizer-message:{event.pk}:{timezone.now().timestamp()}",
+        sender_name=organizer.full_name or organizer.email,
+    )
+
+
+def send_due_reminders(at: dt.datetime | None = None) -> int:
+    """Write the reminders that are due. Each is claimed by a conditional update of the
+    registration before it is written, so overlapping runs of the job send it once."""
+    sent = 0
+    for registration, days in notifications.due_reminders(at):
+        with transaction.atomic():
+            claimed = (
+                Registration.objects.filter(pk=registration.pk, status=Status.CONFIRMED)
+                .filter(Q(last_reminder_days__isnull=True) | Q(last_reminder_days__gt=days))
+                .update(last_reminder_days=days)
+            )
+            if claimed:
+                notifications.reminder(registration, days)
+                sent += 1
+    return sent

@@ -243,6 +243,7 @@ def organization_seats(request, slug: str):
             "form": form,
             "colleagues": colleagues,
             "registrations": registrations,
+            "other_occasions": list(event.occasions.all()) if event.occasions.count() > 1 else [],
             "seats_left": services.organization_seats_left(event, request.user.organization_id),
         },
         status=400 if form.errors else 200,

@@ -136,6 +136,7 @@ ORGANIZER_GROUP = "Organizers"
 _ORGANIZER_PERMISSIONS = {
     "events": None,  # every permission of the app
     "newsletters": None,
+    "outbox": {"view_outgoingmessage", "change_outgoingmessage"},
     "members": {"view_user", "change_user", "view_organization", "change_organization", "add_organization",
                 "view_organizationdomain", "add_organizationdomain", "change_organizationdomain",
                 "delete_organizationdomain"},

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "network_portal.outbox",
     "members",
     "events",
     "newsletters",
@@ -175,10 +176,39 @@ _BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_BROKER_URL = _BROKER_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not _BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# JSON only: a pickle payload from a compromised broker would run code in the worker.
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+# Acknowledge a task only when it has finished, and hand it back when its worker dies, so a
+# crash never drops work. Tasks are written to be run twice (the outbox claims rows under a lock).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One task at a time per process: a long task does not hold others hostage in its prefetch.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# No task runs longer than 5 minutes (the soft limit lets it clean up first).
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
+# Redis hands an unacknowledged task to another worker after the visibility timeout; it must be
+# longer than the longest task, or a slow task would run twice at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing from a request gives up fast when Redis is down: the outbox row is already
+# committed and the sweep publishes it later, so the member need not wait.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+# The periodic jobs. Exactly one `celery beat` may run: two would publish every job twice.
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "network_portal.outbox.tasks.sweep_outbox", "schedule": 60.0},
+    "event-reminders": {"task": "events.tasks.send_due_reminders", "schedule": 15 * 60.0},
+    "promote-waitlists": {"task": "events.tasks.promote_waitlists", "schedule": 15 * 60.0},
+}
+
+# Outbox: attempts before a message is marked failed, and after how long a claim of a worker
+# that died is given up (longer than CELERY_TASK_TIME_LIMIT, so a live worker keeps its claim).
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_CLAIM_TIMEOUT = env.int("OUTBOX_CLAIM_TIMEOUT", default=900)
 
 # Security. HTTPS is assumed outside development; set HTTPS=false only behind a trusted
 # TLS-terminating proxy that you configure below, or for local testing.

@@ -1,9 +1,14 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from members import views as member_views
 
 from . import views
+
+admin.site.site_header = admin.site.site_title = settings.NETWORK_NAME
+admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -144,3 +144,19 @@ def _fresh_rate_limits():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _commit_hooks_run_per_request(monkeypatch):
+    """In production every request commits, and on_commit hooks (the outbox publishing its
+    messages) run then. Tests run inside one transaction that never commits, so run the hooks
+    at the end of each test-client request, as a commit would."""
+    from django.test import Client, TestCase
+
+    original = Client.request
+
+    def request(self, **kwargs):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return original(self, **kwargs)
+
+    monkeypatch.setattr(Client, "request", request)

@@ -312,3 +312,17 @@ def test_theme_stylesheet_holds_only_valid_colours(client, db):
     css = client.get(reverse("events:theme_stylesheet"))
     assert css["Content-Type"].startswith("text/css")
     assert ".theme-public-transport { background: #0b5394;" in css.text
+
+
+def test_coordinator_moves_a_colleague_from_the_organization_page(client, member, colleague):
+    member.is_organization_coordinator = True
+    member.save()
+    event = factories.event(capacities=(5, 5), quota=4)
+    first, second = event.occasions.all()
+    registration = services.register(colleague, first)
+    client.force_login(member)
+    page = client.get(reverse("events:organization_seats", args=[event.slug])).text
+    assert reverse("events:move", args=[registration.pk]) in page
+    client.post(reverse("events:move", args=[registration.pk]), {"occasion": second.pk})
+    registration.refresh_from_db()
+    assert registration.occasion == second

@@ -1,0 +1,212 @@
+"""The emails about registrations and events, written to the outbox in the transaction of the
+change that causes them (events.services calls these; nothing else sends them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from network_portal.outbox import services as outbox
+
+from .calendar import registration_calendar
+from .markup import render_markdown
+from .models import MAX_REMINDER_DAYS, Event, Occasion, Registration, RegistrationLog
+
+Action = RegistrationLog.Action
+
+# Which message tells the member about each logged change.
+_TEMPLATE_FOR_ACTION = {
+    Action.CONFIRMED: "registration_confirmed",
+    Action.WAITLISTED: "registration_waitlisted",
+    Action.PROMOTED: "registration_promoted",
+    Action.OVERRIDDEN: "registration_promoted",
+    Action.CANCELLED: "registration_cancelled",
+}
+
+
+def _language(user) -> str:
+    return user.preferred_language or settings.LANGUAGE_CODE
+
+
+def _url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _reply_to(event: Event) -> str:
+    contact = event.contacts.first()
+    return contact.email if contact else ""
+
+
+def _context(registration: Registration) -> dict:
+    from . import services
+
+    occasion = registration.occasion
+    confirmed = registration.status == Registration.Status.CONFIRMED
+    return {
+        "user": registration.user,
+        "registration": registration,
+        "event": registration.event,
+        "occasion": occasion,
+        "day_parts": list(occasion.day_parts.all()),
+        # The meeting link goes only to those with a seat, as on the event page.
+        "meeting_link": occasion.online_url
+        if confirmed and registration.event.status == Event.Status.PUBLISHED
+        else "",
+        "position": services.waitlist_position(registration),
+        "wait_reason": registration.get_wait_reason_display() if registration.wait_reason else "",
+        "deadline": services.cancellation_deadline(registration.event),
+        "event_url": _url(registration.event.get_absolute_url()),
+        "registrations_url": _url(reverse("events:my_registrations")),
+    }
+
+
+def _ics_attachment(registration: Registration) -> list[dict]:
+    return [
+        {
+            "filename": f"{registration.event.slug}.ics",
+            "content": registration_calendar(registration).decode(),
+            "mimetype": "text/calendar; charset=utf-8; method=PUBLISH",
+        }
+    ]
+
+
+def _send(registration: Registration, template: str, key: str, extra: dict | None = None, ics: bool = False):
+    user = registration.user
+    language = _language(user)
+    with translation.override(language):
+        context = {**_context(registration), **(extra or {})}
+        attachments = _ics_attachment(registration) if ics else []
+    subject, text, html = outbox.render(template, context, language)
+    return outbox.enqueue(
+        key=key,
+        kind=template,
+        recipient=user.email,
+        user=user,
+        language=language,
+        subject=subject,
+        text=text,
+        html=html,
+        reply_to=_reply_to(registration.event),
+        attachments=attachments,
+    )
+
+
+def registration_logged(log: RegistrationLog) -> None:
+    """The member's email about a logged change of their registration."""
+    registration = log.registration
+    template = _TEMPLATE_FOR_ACTION.get(log.action)
+    if log.action == Action.MOVED:
+        template = (
+            "registration_confirmed"
+            if registration.status == Registration.Status.CONFIRMED
+            else "registration_waitlisted"
+        )
+    if template is None:
+        return
+    has_seat = registration.status == Registration.Status.CONFIRMED
+    _send(
+        registration,
+        template,
+        key=f"registration-log:{log.pk}",
+        extra={"moved": log.action == Action.MOVED},
+        ics=has_seat or registration.status == Registration.Status.WAITLISTED,
+    )
+
+
+def occasion_changed(occasion: Occasion, changes: list[str], key: str) -> int:
+    """Tell everyone registered for the occasion (confirmed or waiting) that its time, place or
+    meeting link changed; `changes` names which."""
+    count = 0
+    for registration in _active(occasion.event).filter(occasion=occasion):
+        _send(
+            registration,
+            "event_changed",
+            key=f"{key}:{registration.pk}",
+            extra={"changes": changes},
+            ics=True,
+        )
+        count += 1
+    return count
+
+
+def event_cancelled(event: Event) -> int:
+    count = 0
+    for registration in _active(event):
+        _send(registration, "event_cancelled", key=f"event-cancelled:{event.pk}:{registration.pk}")
+        count += 1
+    return count
+
+
+def reminder(registration: Registration, days: int) -> None:
+    _send(
+        registration,
+        "reminder",
+        key=f"reminder:{registration.pk}:{days}d",
+        extra={"days": days},
+        ics=True,
+    )
+
+
+def organizer_message(registrations, *, subject: str, body: str, key: str, sender_name: str) -> int:
+    """An organizer's own message to participants, through the same outbox."""
+    count = 0
+    for registration in registrations:
+        _send(
+            registration,
+            "organizer_message",
+            key=f"{key}:{registration.pk}",
+            extra={
+                "message_subject": subject,
+                "body": body,
+                "body_html": render_markdown(body),
+                "sender": sender_name,
+            },
+        )
+        count += 1
+    return count
+
+
+def _active(event: Event):
+    return (
+        Registration.objects.active()
+        .filter(event=event)
+        .select_related("user", "event", "occasion")
+        .prefetch_related("occasion__day_parts")
+    )
+
+
+def due_reminders(at: dt.datetime | None = None) -> list[tuple[Registration, int]]:
+    """(registration, days) pairs whose reminder is due now and not yet sent.
+
+    Only occasions starting within the longest allowed offset are read, so the cost follows
+    the occasions that are due, not all registrations in the database. A reminder is due when
+    its offset has been reached but not the next smaller one (a late job never sends a stale
+    "in 7 days" next to "tomorrow"), and only to people who held their seat before then.
+    """
+    at = at or timezone.now()
+    occasions = Occasion.objects.filter(
+        starts_at__gt=at,
+        starts_at__lte=at + dt.timedelta(days=MAX_REMINDER_DAYS),
+        event__status=Event.Status.PUBLISHED,
+    ).select_related("event")
+    due = []
+    for occasion in occasions:
+        offsets = sorted(set(occasion.event.reminder_days), reverse=True)
+        for index, days in enumerate(offsets):
+            window_start = occasion.starts_at - dt.timedelta(days=days)
+            smaller = offsets[index + 1] if index + 1 < len(offsets) else 0
+            if not window_start <= at < occasion.starts_at - dt.timedelta(days=smaller):
+                continue
+            registrations = (
+                Registration.objects.confirmed()
+                .filter(occasion=occasion, confirmed_at__lte=window_start)
+                .filter(Q(last_reminder_days__isnull=True) | Q(last_reminder_days__gt=days))
+                .select_related("user", "event", "occasion")
+                .prefetch_related("occasion__day_parts")
+            )
+            due += [(registration, days) for registration in registrations]
+    return due

@@ -1,0 +1,65 @@
+"""The transactional outbox: every email the portal sends is first a row here, written in the
+same transaction as the change that caused it, and sent by a Celery task that claims the row."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OutgoingMessageQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=OutgoingMessage.Status.PENDING)
+
+    def due(self, at=None):
+        """Pending and not waiting for a retry's back-off."""
+        return self.pending().filter(next_attempt_at__lte=at or timezone.now())
+
+
+class OutgoingMessage(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    # What the message is about, e.g. "registration-log:42" or "reminder:17:7d": a second
+    # enqueue of the same thing (a retried job, a periodic scan) finds the row already there.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=50, db_index=True)
+    recipient = models.EmailField(_("recipient"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outgoing_messages",
+        verbose_name=_("member"),
+    )
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    from_email = models.CharField(_("from"), max_length=300)
+    reply_to = models.CharField(_("reply to"), max_length=300, blank=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    body_text = models.TextField(_("plain text"))
+    body_html = models.TextField(_("HTML"))
+    # [{"filename": ..., "content": ..., "mimetype": ...}] with text content (calendar files).
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=300, unique=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    objects = OutgoingMessageQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipient}"

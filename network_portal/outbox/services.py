@@ -1,0 +1,219 @@
+"""The one path every email takes: enqueue (a row, in the caller's transaction), publish on
+commit, and deliver under a row lock so that no message is lost or sent twice.
+
+- A message is written in the same transaction as the change that caused it, and the Celery
+  task is published only after that commit. If the broker is down then, the row stays pending
+  and the periodic sweep publishes it once the broker is back.
+- The send task claims the row (pending → sending) under SELECT ... FOR UPDATE before it talks
+  to the SMTP server, so a retried task or a second worker finds it claimed and does nothing.
+- A worker killed after claiming leaves the row "sending"; the sweep returns claims older than
+  OUTBOX_CLAIM_TIMEOUT to pending. That timeout is longer than the task's hard time limit, so a
+  live worker's claim is never taken from it. The only window for a duplicate is a kill between
+  the SMTP server's acceptance and the commit of "sent"; the fixed Message-ID lets mail systems
+  drop such a copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+from email.headerregistry import Address
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import OutgoingMessage
+
+logger = logging.getLogger(__name__)
+Status = OutgoingMessage.Status
+
+
+class TransientSendError(Exception):
+    """The SMTP server or the network failed in a way worth trying again."""
+
+
+# 4xx replies and dropped connections are temporary by SMTP's own definition; 5xx are final.
+_TRANSIENT = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
+
+
+def default_from() -> str:
+    # Unencoded here (readable in admin); Django encodes the header when it sends.
+    return str(Address(display_name=settings.NETWORK_NAME, addr_spec=settings.DEFAULT_FROM_EMAIL))
+
+
+def render(template: str, context: dict, language: str) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of `emails/<template>` in the recipient's language."""
+    context = {"network_name": settings.NETWORK_NAME, "site_url": settings.SITE_URL, **context}
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+        text = render_to_string(f"emails/{template}.txt", context).strip() + "\n"
+        html = render_to_string(f"emails/{template}.html", {**context, "subject": subject})
+    return subject, text, html
+
+
+def enqueue(
+    *,
+    key: str,
+    kind: str,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str,
+    user=None,
+    language: str = "",
+    reply_to: str = "",
+    attachments: list[dict] | None = None,
+) -> OutgoingMessage:
+    """Record a message in the current transaction and publish its send task on commit. The
+    same key twice records and sends it once."""
+    message, created = OutgoingMessage.objects.get_or_create(
+        idempotency_key=key,
+        defaults={
+            "kind": kind,
+            "recipient": recipient,
+            "user": user,
+            "language": language,
+            "from_email": default_from(),
+            "reply_to": reply_to,
+            "subject": subject[:300],
+            "body_text": text,
+            "body_html": html,
+            "attachments": attachments or [],
+            "message_id": make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "localhost"),
+        },
+    )
+    if created:
+        transaction.on_commit(lambda: publish(message.pk))
+    return message
+
+
+def publish(pk: int) -> bool:
+    """Hand the message to Celery. A broker that is down is no error here: the row stays pending
+    and the sweep publishes it later."""
+    from .tasks import send_message
+
+    try:
+        send_message.delay(pk)
+    except Exception as exc:  # kombu and redis raise many kinds; none may undo the caller's work
+        logger.warning("Outbox: could not publish message %s (%s); the sweep will retry", pk, exc)
+        return False
+    return True
+
+
+def _claim(pk: int) -> OutgoingMessage | None:
+    with transaction.atomic():
+        message = OutgoingMessage.objects.select_for_update().filter(pk=pk).first()
+        if message is None or message.status != Status.PENDING or message.next_attempt_at > timezone.now():
+            return None
+        message.status = Status.SENDING
+        message.attempts += 1
+        message.claimed_at = timezone.now()
+        message.save(update_fields=["status", "attempts", "claimed_at"])
+        return message
+
+
+def _as_email(message: OutgoingMessage) -> EmailMultiAlternatives:
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=message.from_email,
+        to=[message.recipient],
+        reply_to=[message.reply_to] if message.reply_to else None,
+        headers={"Message-ID": message.message_id},
+    )
+    email.attach_alternative(message.body_html, "text/html")
+    for attachment in message.attachments:
+        email.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
+    return email
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def deliver(pk: int, connection=None) -> bool:
+    """Send one message if it is still pending. Returns True when this call sent it.
+
+    Raises TransientSendError after putting the message back to pending with a back-off, so
+    the task can retry; a permanent failure (5xx) marks it failed for an organizer to look at.
+    """
+    message = _claim(pk)
+    if message is None:
+        return False
+    try:
+        (connection or get_connection()).send_messages([_as_email(message)])
+    except smtplib.SMTPResponseException as exc:
+        if 400 <= exc.smtp_code < 500:
+            _give_back(message, exc)
+            raise TransientSendError(str(exc)) from exc
+        _fail(message, exc)
+        return False
+    except smtplib.SMTPRecipientsRefused as exc:
+        _fail(message, exc)
+        return False
+    except _TRANSIENT as exc:
+        _give_back(message, exc)
+        raise TransientSendError(str(exc)) from exc
+    message.status = Status.SENT
+    message.sent_at = timezone.now()
+    message.last_error = ""
+    message.save(update_fields=["status", "sent_at", "last_error"])
+    return True
+
+
+def _give_back(message: OutgoingMessage, error: Exception) -> None:
+    if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        _fail(message, error)
+        return
+    message.status = Status.PENDING
+    message.next_attempt_at = timezone.now() + _backoff(message.attempts)
+    message.last_error = f"{error.__class__.__name__}: {error}"[:2000]
+    message.save(update_fields=["status", "next_attempt_at", "last_error"])
+
+
+def _fail(message: OutgoingMessage, error: Exception) -> None:
+    message.status = Status.FAILED
+    message.last_error = f"{error.__class__.__name__}: {error}"[:2000]
+    message.save(update_fields=["status", "last_error"])
+    logger.error("Outbox: message %s to %s failed: %s", message.pk, message.recipient, message.last_error)
+
+
+def recover_stale_claims(at: dt.datetime | None = None) -> int:
+    """Claims older than the claim timeout belong to workers that died: back to pending."""
+    cutoff = (at or timezone.now()) - dt.timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT)
+    return OutgoingMessage.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff).update(
+        status=Status.PENDING, last_error="Claim expired: the worker stopped while sending."
+    )
+
+
+def sweep(limit: int = 500) -> int:
+    """Publish pending messages whose time has come (after a broker outage, a back-off or a
+    recovered claim). Returns how many were published."""
+    recover_stale_claims()
+    published = 0
+    for pk in OutgoingMessage.objects.due().order_by("created_at").values_list("pk", flat=True)[:limit]:
+        published += publish(pk)
+    return published
+
+
+def resend(message: OutgoingMessage) -> bool:
+    """An organizer sends a failed message again."""
+    with transaction.atomic():
+        updated = OutgoingMessage.objects.filter(pk=message.pk, status=Status.FAILED).update(
+            status=Status.PENDING, next_attempt_at=timezone.now(), attempts=0
+        )
+        if updated:
+            transaction.on_commit(lambda: publish(message.pk))
+    return bool(updated)

@@ -1,0 +1,23 @@
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(services.TransientSendError, OperationalError),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_message(pk: int) -> bool:
+    # Takes the id only and reloads the row: the row, not the task, is the truth about
+    # whether the message still needs sending.
+    return services.deliver(pk)
+
+
+@shared_task
+def sweep_outbox() -> int:
+    return services.sweep()

@@ -1,0 +1,87 @@
+"""Email through a real Celery worker on Redis to a real SMTP server on loopback: what actually
+arrives after a registration, when the broker was down, and when a worker is killed mid-send."""
+
+import email
+
+import pytest
+
+from events import services
+from network_portal.outbox import services as outbox
+from network_portal.outbox.models import OutgoingMessage
+from tests import factories
+from tests.integration.conftest import publishing_to, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_organizations")]
+SENT = OutgoingMessage.Status.SENT
+
+
+def _status(message_id: int) -> str:
+    return OutgoingMessage.objects.get(pk=message_id).status
+
+
+def test_registration_confirmation_arrives_through_the_worker(member, smtp_server, redis_db, start_worker, settings):
+    controller, handler = smtp_server
+    event = factories.event(title="Charging meeting")
+    with publishing_to(redis_db, settings):
+        start_worker(redis_db, controller.port)
+        services.register(member, event.occasions.get())
+        wait_for(lambda: len(handler.messages) == 1, what="the confirmation at the SMTP server")
+    received = email.message_from_bytes(handler.messages[0])
+    assert received["To"] == member.email
+    assert "Registration confirmed: Charging meeting" in received["Subject"]
+    parts = {part.get_content_type() for part in received.walk()}
+    assert {"text/plain", "text/html", "text/calendar"} <= parts
+    record = OutgoingMessage.objects.get(recipient=member.email)
+    assert record.status == SENT and received["Message-ID"] == record.message_id
+
+
+def test_when_redis_is_down_the_registration_stands_and_the_message_goes_later(
+    member, smtp_server, own_redis, start_worker, settings
+):
+    controller, handler = smtp_server
+    broker_url, start_redis, stop_redis = own_redis
+    start_redis()
+    stop_redis()  # the broker is down when the member registers
+    event = factories.event()
+    with publishing_to(broker_url, settings):
+        registration = services.register(member, event.occasions.get())
+        assert registration.pk and registration.status == "confirmed"
+        record = OutgoingMessage.objects.get(recipient=member.email)
+        assert record.status == OutgoingMessage.Status.PENDING
+
+        start_redis()
+        start_worker(broker_url, controller.port)
+        assert outbox.sweep() == 1  # what beat runs every minute
+        wait_for(lambda: len(handler.messages) == 1, what="the delayed confirmation")
+    assert _status(record.pk) == SENT
+
+
+def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
+    member, smtp_server, redis_db, start_worker, settings
+):
+    controller, handler = smtp_server
+    settings.OUTBOX_CLAIM_TIMEOUT = 1
+    handler.hold_rcpt = 30  # the SMTP conversation hangs: the worker is caught mid-send
+    event = factories.event()
+    with publishing_to(redis_db, settings):
+        first = start_worker(redis_db, controller.port)
+        services.register(member, event.occasions.get())
+        record = OutgoingMessage.objects.get(recipient=member.email)
+        wait_for(handler.rcpt_started.is_set, what="the worker talking to the SMTP server")
+        assert _status(record.pk) == OutgoingMessage.Status.SENDING
+        first.kill()
+        handler.hold_rcpt = 0
+
+        wait_for(lambda: outbox.recover_stale_claims() == 1, timeout=10, what="the dead worker's claim to expire")
+        start_worker(redis_db, controller.port)
+        outbox.sweep()
+        wait_for(lambda: len(handler.messages) == 1, what="the message after the crash")
+        # A further sweep or a redelivered task finds it sent and does nothing.
+        outbox.sweep()
+        outbox.publish(record.pk)
+        wait_for(lambda: _status(record.pk) == SENT, what="sent")
+    import time
+
+    time.sleep(2)
+    assert len(handler.messages) == 1
+    assert OutgoingMessage.objects.get(pk=record.pk).attempts == 2

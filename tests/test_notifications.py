@@ -1,0 +1,253 @@
+"""The emails about registrations and events: content, language, attachment, headers, and
+reminder selection."""
+
+import datetime as dt
+import email.utils
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import time_format
+
+from events import services
+from events.models import ContactPerson, DayPart, Registration
+from network_portal.outbox.models import OutgoingMessage
+from tests import factories
+from tests.conftest import make_member
+
+pytestmark = pytest.mark.usefixtures("reference_organizations")
+
+
+@pytest.fixture(autouse=True)
+def _send_on_commit(django_capture_on_commit_callbacks):
+    """Service calls in these tests commit (and so publish) at the end of each with-block."""
+    return django_capture_on_commit_callbacks
+
+
+def _register(user, occasion, hooks, **kwargs):
+    with hooks(execute=True):
+        return services.register(user, occasion, **kwargs)
+
+
+def _only_mail_to(user):
+    messages = [message for message in mail.outbox if message.to == [user.email]]
+    assert len(messages) == 1, [m.subject for m in messages]
+    return messages[0]
+
+
+def _html(message):
+    return next(content for content, mimetype in message.alternatives if mimetype == "text/html")
+
+
+def test_confirmation_has_both_parts_ics_meeting_link_and_proper_headers(member, _send_on_commit, settings):
+    settings.NETWORK_NAME = "KL Netværk"
+    event = factories.event(title="Charging meeting", half_days=2)
+    contact = ContactPerson.objects.create(name="Karen Holm", email="karen@kl.dk")
+    event.contacts.add(contact)
+    occasion = event.occasions.get()
+    _register(member, occasion, _send_on_commit)
+
+    message = _only_mail_to(member)
+    assert message.subject == "Registration confirmed: Charging meeting"
+    assert email.utils.parseaddr(message.from_email)[0] == "KL Netværk"
+    assert message.reply_to == ["karen@kl.dk"]
+    assert message.extra_headers["Message-ID"].startswith("<") and message.extra_headers["Message-ID"].endswith(">")
+    assert occasion.online_url in message.body and occasion.online_url in _html(message)
+    assert "Jens Kristensen" in message.body and "<html" in _html(message)
+    filename, content, mimetype = message.attachments[0]
+    assert filename.endswith(".ics") and mimetype.startswith("text/calendar")
+    assert content.count("BEGIN:VEVENT") == 2
+    # Times in the portal's time zone, in the member's format.
+    start = timezone.localtime(occasion.day_parts.first().starts_at)
+    assert start.hour == occasion.day_parts.first().starts_at.hour + 1  # Copenhagen in winter
+    assert time_format(start, "TIME_FORMAT") in message.body
+
+
+def test_messages_are_in_the_recipients_language(member, _send_on_commit):
+    member.preferred_language = "sv"
+    member.save()
+    event = factories.event(title="Workshop")
+    _register(member, event.occasions.get(), _send_on_commit)
+    message = _only_mail_to(member)
+    with translation.override("sv"):
+        expected = translation.gettext("Registration confirmed: %(title)s") % {"title": "Workshop"}
+    assert message.subject == expected != "Registration confirmed: Workshop"
+    assert OutgoingMessage.objects.get(recipient=member.email).language == "sv"
+
+
+def test_waiting_list_message_gives_the_position_and_no_meeting_link(member, colleague, other_member, _send_on_commit):
+    occasion = factories.event(capacities=(1,)).occasions.get()
+    _register(member, occasion, _send_on_commit)
+    _register(other_member, occasion, _send_on_commit)
+    _register(colleague, occasion, _send_on_commit)
+    message = _only_mail_to(colleague)
+    assert message.subject.startswith("On the waiting list:")
+    assert "number 2 on the waiting list" in message.body
+    assert occasion.online_url not in message.body and occasion.online_url not in _html(message)
+
+
+def test_cancelling_sends_a_cancellation_and_a_promotion(member, other_member, _send_on_commit):
+    occasion = factories.event(capacities=(1,)).occasions.get()
+    holder = _register(member, occasion, _send_on_commit)
+    _register(other_member, occasion, _send_on_commit)
+    mail.outbox.clear()
+    with _send_on_commit(execute=True):
+        services.cancel(holder, actor=member)
+    assert _only_mail_to(member).subject.startswith("Registration cancelled:")
+    promoted = _only_mail_to(other_member)
+    assert promoted.subject.startswith("You have a seat:") and occasion.online_url in promoted.body
+
+
+def test_changed_time_is_announced_to_everyone_registered(member, other_member, _send_on_commit):
+    event = factories.event(capacities=(1,))
+    occasion = event.occasions.get()
+    _register(member, occasion, _send_on_commit)
+    _register(other_member, occasion, _send_on_commit)
+    mail.outbox.clear()
+    before = services.schedule_snapshot(event)
+    DayPart.objects.filter(occasion=occasion).update(starts_at=occasion.starts_at + dt.timedelta(hours=1))
+    with _send_on_commit(execute=True):
+        assert services.announce_changes(event, before) == 2
+    message = _only_mail_to(member)
+    assert message.subject.startswith("Changed:") and "The time has changed." in message.body
+    assert message.attachments  # the updated calendar file
+    # Nothing changed: nobody is written to.
+    assert services.announce_changes(event, services.schedule_snapshot(event)) == 0
+
+
+def test_event_cancelled_notice_to_everyone_registered(member, other_member, organizer, _send_on_commit):
+    event = factories.event(capacities=(1,))
+    _register(member, event.occasions.get(), _send_on_commit)
+    _register(other_member, event.occasions.get(), _send_on_commit)
+    mail.outbox.clear()
+    with _send_on_commit(execute=True):
+        assert services.cancel_event(event, organizer=organizer) == 2
+    assert _only_mail_to(member).subject.startswith("Cancelled:")
+    assert event.occasions.get().online_url not in _only_mail_to(member).body
+
+
+def test_organizer_writes_to_participants_from_admin(client, organizer, member, other_member, _send_on_commit):
+    event = factories.event(capacities=(1,))
+    _register(member, event.occasions.get(), _send_on_commit)
+    _register(other_member, event.occasions.get(), _send_on_commit)  # waiting
+    mail.outbox.clear()
+    client.force_login(organizer)
+    client.post(
+        reverse("admin:events_event_changelist"),
+        {
+            "action": "write_to_participants",
+            "_selected_action": [event.pk],
+            "apply": "1",
+            "subject": "Bring a laptop",
+            "body": "Please bring **a laptop**.",
+            "occasion": "",
+        },
+    )
+    message = _only_mail_to(member)
+    assert message.subject == "Bring a laptop"
+    assert "<strong>a laptop</strong>" in _html(message)
+    assert not [m for m in mail.outbox if m.to == [other_member.email]]  # waiting list not included
+
+
+def test_account_emails_go_through_the_outbox_with_an_html_part(client, db):
+    client.post(
+        reverse("account_signup"),
+        {"email": "new@aarhus.dk", "password1": "a-long-pass-2026", "password2": "a-long-pass-2026"},
+    )
+    record = OutgoingMessage.objects.get(recipient="new@aarhus.dk")
+    assert record.status == OutgoingMessage.Status.SENT
+    assert "/accounts/confirm-email/" in record.body_text and "/accounts/confirm-email/" in record.body_html
+    assert mail.outbox[0].alternatives
+
+
+# --- reminders -------------------------------------------------------------------------------
+
+
+def _event_in(days: float, **kwargs):
+    event = factories.event(**kwargs)
+    occasion = event.occasions.get()
+    start = timezone.now() + dt.timedelta(days=days)
+    DayPart.objects.filter(occasion=occasion).update(starts_at=start, ends_at=start + dt.timedelta(hours=3))
+    services.refresh_schedule(event)
+    return event, occasion
+
+
+def _confirm_long_ago(registration):
+    Registration.objects.filter(pk=registration.pk).update(confirmed_at=timezone.now() - dt.timedelta(days=30))
+
+
+def test_reminders_go_to_confirmed_participants_once_in_each_window(member, colleague, other_member, _send_on_commit):
+    event, occasion = _event_in(6.5, capacities=(2,))
+    for person in (member, colleague, other_member):
+        _confirm_long_ago(_register(person, occasion, _send_on_commit))
+    services.cancel(Registration.objects.get(user=colleague), actor=colleague)
+    waiting = Registration.objects.get(user=other_member)
+    assert waiting.status == Registration.Status.CONFIRMED  # promoted when colleague cancelled
+    Registration.objects.filter(user=other_member).update(status=Registration.Status.WAITLISTED)
+    mail.outbox.clear()
+
+    with _send_on_commit(execute=True):
+        assert services.send_due_reminders() == 1
+        assert services.send_due_reminders() == 0  # the job runs again: nothing twice
+    assert _only_mail_to(member).subject == f"In 7 days: {event.title}"
+
+    # Six days later the 1-day reminder is due, once.
+    later = timezone.now() + dt.timedelta(days=6)
+    with _send_on_commit(execute=True):
+        assert services.send_due_reminders(at=later) == 1
+        assert services.send_due_reminders(at=later) == 0
+    assert [m.subject for m in mail.outbox if m.to == [member.email]][-1] == f"Tomorrow: {event.title}"
+
+
+def test_a_late_job_sends_no_stale_reminder(member, _send_on_commit):
+    event, occasion = _event_in(0.5)
+    _confirm_long_ago(_register(member, occasion, _send_on_commit))
+    mail.outbox.clear()
+    with _send_on_commit(execute=True):
+        assert services.send_due_reminders() == 1
+    assert _only_mail_to(member).subject == f"Tomorrow: {event.title}"
+
+
+def test_people_who_registered_after_the_reminder_time_get_no_reminder(member, _send_on_commit):
+    _event, occasion = _event_in(3)
+    _register(member, occasion, _send_on_commit)  # confirmed now, after the 7-day point
+    assert services.send_due_reminders() == 0
+
+
+def test_reminder_offsets_are_set_per_event(member, _send_on_commit):
+    event, occasion = _event_in(2.5)
+    event.reminder_days = [3]
+    event.save()
+    _confirm_long_ago(_register(member, occasion, _send_on_commit))
+    assert services.send_due_reminders() == 1
+
+
+def test_reminder_job_reads_only_occasions_that_are_due(member, aarhus, _send_on_commit):
+    _event_in(6.5)
+    with CaptureQueriesContext(connection) as few:
+        services.send_due_reminders()
+    # Many registrations for an occasion months away: the job does not look at them.
+    _far, far_occasion = _event_in(120, capacities=(50,))
+    for index in range(20):
+        _register(make_member(f"far{index}@aarhus.dk", aarhus), far_occasion, _send_on_commit)
+    with CaptureQueriesContext(connection) as many:
+        services.send_due_reminders()
+    assert len(many) == len(few)
+
+
+def test_reminder_times_are_local(member, _send_on_commit, settings):
+    settings.TIME_ZONE = "Europe/Stockholm"
+    member.preferred_language = "sv"
+    member.save()
+    _event, occasion = _event_in(0.5)
+    _confirm_long_ago(_register(member, occasion, _send_on_commit))
+    mail.outbox.clear()
+    with _send_on_commit(execute=True):
+        services.send_due_reminders()
+    local = timezone.localtime(occasion.day_parts.get().starts_at, timezone=ZoneInfo("Europe/Stockholm"))
+    with translation.override("sv"):
+        assert time_format(local, "TIME_FORMAT") in _only_mail_to(member).body

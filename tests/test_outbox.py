@@ -1,0 +1,180 @@
+"""The outbox state machine: pending → sending → sent (or failed), at most once."""
+
+import datetime as dt
+import smtplib
+
+import kombu.pools
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from network_portal.outbox import services as outbox
+from network_portal.outbox.models import OutgoingMessage
+
+Status = OutgoingMessage.Status
+
+
+def _enqueue(key="test:1", **overrides):
+    fields = {
+        "key": key,
+        "kind": "test",
+        "recipient": "planner@aarhus.dk",
+        "subject": "Hello",
+        "text": "Plain",
+        "html": "<p>HTML</p>",
+        "reply_to": "organizer@kl.dk",
+        "attachments": [{"filename": "a.ics", "content": "BEGIN:VCALENDAR", "mimetype": "text/calendar"}],
+    }
+    return outbox.enqueue(**{**fields, **overrides})
+
+
+def test_enqueue_publishes_only_after_commit(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        message = _enqueue()
+        assert mail.outbox == []  # not before the commit
+    assert len(callbacks) == 1
+    message.refresh_from_db()
+    assert message.status == Status.SENT and message.attempts == 1 and message.sent_at
+    sent = mail.outbox[0]
+    assert sent.to == ["planner@aarhus.dk"] and sent.reply_to == ["organizer@kl.dk"]
+    assert sent.alternatives[0][1] == "text/html"
+    assert sent.extra_headers["Message-ID"] == message.message_id
+    assert sent.attachments[0][0] == "a.ics"
+
+
+def test_a_rolled_back_change_leaves_no_message(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _enqueue()
+            raise RuntimeError("the registration failed")
+    assert OutgoingMessage.objects.count() == 0 and mail.outbox == []
+
+
+def test_the_same_key_is_one_message(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _enqueue()
+        second = _enqueue(subject="Changed")
+    assert first.pk == second.pk and len(mail.outbox) == 1
+
+
+def test_deliver_sends_once_however_often_it_runs(db):
+    message = _enqueue()
+    assert outbox.deliver(message.pk) is True
+    assert outbox.deliver(message.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_a_claimed_message_is_not_sent_by_another_worker(db):
+    message = _enqueue()
+    OutgoingMessage.objects.filter(pk=message.pk).update(status=Status.SENDING, claimed_at=timezone.now())
+    assert outbox.deliver(message.pk) is False
+    assert mail.outbox == []
+
+
+class _FailingConnection:
+    def __init__(self, error):
+        self.error = error
+
+    def send_messages(self, messages):
+        raise self.error
+
+
+def test_a_transient_failure_backs_off_and_stays_pending(db):
+    message = _enqueue()
+    with pytest.raises(outbox.TransientSendError):
+        outbox.deliver(message.pk, connection=_FailingConnection(smtplib.SMTPServerDisconnected("gone")))
+    message.refresh_from_db()
+    assert message.status == Status.PENDING and message.attempts == 1
+    assert message.next_attempt_at > timezone.now() + dt.timedelta(seconds=20)
+    assert "SMTPServerDisconnected" in message.last_error
+    # Not due yet: a second worker or the sweep does not send it before the back-off.
+    assert outbox.deliver(message.pk) is False
+    assert not OutgoingMessage.objects.due().exists()
+
+
+def test_a_4xx_reply_is_transient_and_a_5xx_reply_is_final(db):
+    greylisted = _enqueue(key="k:1")
+    with pytest.raises(outbox.TransientSendError):
+        outbox.deliver(greylisted.pk, connection=_FailingConnection(smtplib.SMTPDataError(451, b"try later")))
+    rejected = _enqueue(key="k:2")
+    assert outbox.deliver(rejected.pk, connection=_FailingConnection(smtplib.SMTPDataError(550, b"no"))) is False
+    greylisted.refresh_from_db()
+    rejected.refresh_from_db()
+    assert greylisted.status == Status.PENDING
+    assert rejected.status == Status.FAILED and "550" in rejected.last_error
+
+
+def test_after_the_last_attempt_the_message_fails(db, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    message = _enqueue()
+    for _ in range(2):
+        OutgoingMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+        with pytest.raises(outbox.TransientSendError):
+            outbox.deliver(message.pk, connection=_FailingConnection(ConnectionRefusedError("refused")))
+    message.refresh_from_db()
+    assert message.status == Status.FAILED and message.attempts == 2
+
+
+def test_stale_claims_of_dead_workers_return_to_pending(db, settings):
+    settings.OUTBOX_CLAIM_TIMEOUT = 60
+    stale = _enqueue(key="k:stale")
+    fresh = _enqueue(key="k:fresh")
+    OutgoingMessage.objects.filter(pk=stale.pk).update(
+        status=Status.SENDING, claimed_at=timezone.now() - dt.timedelta(seconds=120)
+    )
+    OutgoingMessage.objects.filter(pk=fresh.pk).update(status=Status.SENDING, claimed_at=timezone.now())
+    assert outbox.recover_stale_claims() == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.status, fresh.status) == (Status.PENDING, Status.SENDING)
+
+
+def test_sweep_publishes_due_messages(db):
+    message = _enqueue()  # never published: its transaction's hooks did not run
+    assert outbox.sweep() == 1
+    message.refresh_from_db()
+    assert message.status == Status.SENT and len(mail.outbox) == 1
+
+
+def test_publishing_to_a_broker_that_is_down_keeps_the_message_pending(db, settings):
+    from network_portal.celery import app
+
+    message = _enqueue()
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    kombu.pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        assert outbox.publish(message.pk) is False
+    finally:
+        app.conf.task_always_eager = previous
+        app.conf.broker_url = "memory://"
+        kombu.pools.reset()
+        app._pool = None
+        app.amqp._producer_pool = None
+    message.refresh_from_db()
+    assert message.status == Status.PENDING
+
+
+def test_organizers_see_messages_and_resend_a_failed_one(client, organizer):
+    message = _enqueue()
+    OutgoingMessage.objects.filter(pk=message.pk).update(status=Status.FAILED, last_error="550 no such user")
+    organizer.user_permissions.add(*_outbox_permissions())
+    client.force_login(organizer)
+    listing = client.get(reverse("admin:outbox_outgoingmessage_changelist"))
+    assert "550 no such user" in listing.text and "planner@aarhus.dk" in listing.text
+    client.post(
+        reverse("admin:outbox_outgoingmessage_changelist"), {"action": "resend", "_selected_action": [message.pk]}
+    )
+    message.refresh_from_db()
+    assert message.status == Status.SENT and len(mail.outbox) == 1
+
+
+def _outbox_permissions():
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.filter(content_type__app_label="outbox")
