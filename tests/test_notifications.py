@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.db import connection
+from django.forms import SplitDateTimeField
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -55,7 +56,9 @@ def test_confirmation_has_both_parts_ics_meeting_link_and_proper_headers(member,
     assert message.subject == "Registration confirmed: Charging meeting"
     assert email.utils.parseaddr(message.from_email)[0] == "KL Netværk"
     assert message.reply_to == ["karen@kl.dk"]
-    assert message.extra_headers["Message-ID"].startswith("<") and message.extra_headers["Message-ID"].endswith(">")
+    assert message.extra_headers["Message-ID"].startswith("<") and message.extra_headers[
+        "Message-ID"
+    ].endswith(">")
     assert occasion.online_url in message.body and occasion.online_url in _html(message)
     assert "Jens Kristensen" in message.body and "<html" in _html(message)
     filename, content, mimetype = message.attachments[0]
@@ -79,7 +82,9 @@ def test_messages_are_in_the_recipients_language(member, _send_on_commit):
     assert OutgoingMessage.objects.get(recipient=member.email).language == "sv"
 
 
-def test_waiting_list_message_gives_the_position_and_no_meeting_link(member, colleague, other_member, _send_on_commit):
+def test_waiting_list_message_gives_the_position_and_no_meeting_link(
+    member, colleague, other_member, _send_on_commit
+):
     occasion = factories.event(capacities=(1,)).occasions.get()
     _register(member, occasion, _send_on_commit)
     _register(other_member, occasion, _send_on_commit)
@@ -130,7 +135,9 @@ def test_event_cancelled_notice_to_everyone_registered(member, other_member, org
     assert event.occasions.get().online_url not in _only_mail_to(member).body
 
 
-def test_organizer_writes_to_participants_from_admin(client, organizer, member, other_member, _send_on_commit):
+def test_organizer_writes_to_participants_from_admin(
+    client, organizer, member, other_member, _send_on_commit
+):
     event = factories.event(capacities=(1,))
     _register(member, event.occasions.get(), _send_on_commit)
     _register(other_member, event.occasions.get(), _send_on_commit)  # waiting
@@ -177,10 +184,14 @@ def _event_in(days: float, **kwargs):
 
 
 def _confirm_long_ago(registration):
-    Registration.objects.filter(pk=registration.pk).update(confirmed_at=timezone.now() - dt.timedelta(days=30))
+    Registration.objects.filter(pk=registration.pk).update(
+        confirmed_at=timezone.now() - dt.timedelta(days=30)
+    )
 
 
-def test_reminders_go_to_confirmed_participants_once_in_each_window(member, colleague, other_member, _send_on_commit):
+def test_reminders_go_to_confirmed_participants_once_in_each_window(
+    member, colleague, other_member, _send_on_commit
+):
     event, occasion = _event_in(6.5, capacities=(2,))
     for person in (member, colleague, other_member):
         _confirm_long_ago(_register(person, occasion, _send_on_commit))
@@ -251,3 +262,46 @@ def test_reminder_times_are_local(member, _send_on_commit, settings):
     local = timezone.localtime(occasion.day_parts.get().starts_at, timezone=ZoneInfo("Europe/Stockholm"))
     with translation.override("sv"):
         assert time_format(local, "TIME_FORMAT") in _only_mail_to(member).body
+
+
+def _admin_form_data(response) -> dict:
+    """The POST data of an admin change form as the browser would send it unchanged."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms += list(formset.forms)
+        data.update({f"{formset.prefix}-{k}": v for k, v in formset.management_form.initial.items()})
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            key = form.add_prefix(name)
+            if isinstance(value, list | tuple):
+                data[key] = [str(v) for v in value]
+            elif isinstance(field, SplitDateTimeField):
+                local = timezone.localtime(value)
+                data[f"{key}_0"], data[f"{key}_1"] = local.strftime("%Y-%m-%d"), local.strftime("%H:%M:%S")
+            else:
+                data[key] = value
+    return data
+
+
+def test_an_organizer_moving_an_occasion_in_admin_tells_the_participants(
+    client, organizer, member, _send_on_commit
+):
+    event = factories.event()
+    occasion = event.occasions.get()
+    _register(member, occasion, _send_on_commit)
+    mail.outbox.clear()
+    client.force_login(organizer)
+    url = reverse("admin:events_occasion_change", args=[occasion.pk])
+    data = _admin_form_data(client.get(url))
+    data["venue"] = "Aarhus Rådhus"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    occasion.refresh_from_db()
+    assert occasion.venue == "Aarhus Rådhus"
+    message = _only_mail_to(member)
+    assert "The place has changed." in message.body and "Aarhus Rådhus" in message.body

@@ -45,10 +45,9 @@ def test_enqueue_publishes_only_after_commit(db, django_capture_on_commit_callba
 
 
 def test_a_rolled_back_change_leaves_no_message(db, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            _enqueue()
-            raise RuntimeError("the registration failed")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        _enqueue()
+        raise RuntimeError("the registration failed")
     assert OutgoingMessage.objects.count() == 0 and mail.outbox == []
 
 
@@ -99,7 +98,9 @@ def test_a_4xx_reply_is_transient_and_a_5xx_reply_is_final(db):
     with pytest.raises(outbox.TransientSendError):
         outbox.deliver(greylisted.pk, connection=_FailingConnection(smtplib.SMTPDataError(451, b"try later")))
     rejected = _enqueue(key="k:2")
-    assert outbox.deliver(rejected.pk, connection=_FailingConnection(smtplib.SMTPDataError(550, b"no"))) is False
+    assert (
+        outbox.deliver(rejected.pk, connection=_FailingConnection(smtplib.SMTPDataError(550, b"no"))) is False
+    )
     greylisted.refresh_from_db()
     rejected.refresh_from_db()
     assert greylisted.status == Status.PENDING
@@ -168,7 +169,8 @@ def test_organizers_see_messages_and_resend_a_failed_one(client, organizer):
     listing = client.get(reverse("admin:outbox_outgoingmessage_changelist"))
     assert "550 no such user" in listing.text and "planner@aarhus.dk" in listing.text
     client.post(
-        reverse("admin:outbox_outgoingmessage_changelist"), {"action": "resend", "_selected_action": [message.pk]}
+        reverse("admin:outbox_outgoingmessage_changelist"),
+        {"action": "resend", "_selected_action": [message.pk]},
     )
     message.refresh_from_db()
     assert message.status == Status.SENT and len(mail.outbox) == 1

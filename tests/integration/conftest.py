@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import kombu.pools
@@ -133,17 +133,19 @@ class Worker:
              "-n", f"test-{self.log.stem}@%h", "--logfile", str(self.log)],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        wait_for(lambda: self.log.exists() and "ready." in self.log.read_text(), timeout=60, what="worker ready")
+        wait_for(
+            lambda: self.log.exists() and "ready." in self.log.read_text(), timeout=60, what="worker ready"
+        )
         return self
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool processes: no clean shutdown, nothing acknowledged."""
-        children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        children = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
+        ).stdout
         for pid in [self.process.pid, *map(int, children.split())]:
-            try:
+            with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.process.wait(timeout=10)
 
     def stop(self) -> None:

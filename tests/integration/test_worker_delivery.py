@@ -19,7 +19,9 @@ def _status(message_id: int) -> str:
     return OutgoingMessage.objects.get(pk=message_id).status
 
 
-def test_registration_confirmation_arrives_through_the_worker(member, smtp_server, redis_db, start_worker, settings):
+def test_registration_confirmation_arrives_through_the_worker(
+    member, smtp_server, redis_db, start_worker, settings
+):
     controller, handler = smtp_server
     event = factories.event(title="Charging meeting")
     with publishing_to(redis_db, settings):
@@ -72,7 +74,9 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
         first.kill()
         handler.hold_rcpt = 0
 
-        wait_for(lambda: outbox.recover_stale_claims() == 1, timeout=10, what="the dead worker's claim to expire")
+        wait_for(
+            lambda: outbox.recover_stale_claims() == 1, timeout=10, what="the dead worker's claim to expire"
+        )
         start_worker(redis_db, controller.port)
         outbox.sweep()
         wait_for(lambda: len(handler.messages) == 1, what="the message after the crash")
