@@ -73,7 +73,10 @@ def test_sign_up_verify_complete_profile_and_switch_language(portal, language, e
     assert page.locator("h1").inner_text() == _t(other, "My profile")
 
 
-def test_sign_in_with_a_one_time_code(portal, member):
+@pytest.mark.parametrize("language", ["en", "da", "sv"])
+def test_sign_in_with_a_one_time_code(portal, member, language):
+    portal.open("/")
+    portal.switch_language(language)
     page = portal.open("/accounts/login/")
     page.locator("main a[href^='/accounts/login/code/']").click()
     page.fill("#id_email", member.email)
@@ -83,9 +86,13 @@ def test_sign_in_with_a_one_time_code(portal, member):
     page.locator("main form button[type=submit]").first.click()
     page.wait_for_url(portal.url + "/")
     assert member.full_name in page.locator("header .login-state").inner_text()
+    assert page.locator("html").get_attribute("lang") == "en"  # the member's own preference wins
 
 
-def test_organizer_verifies_a_membership_in_admin(portal, organizer, unverified_member):
+@pytest.mark.parametrize("language", ["en", "da", "sv"])
+def test_organizer_verifies_a_membership_in_admin(portal, organizer, unverified_member, language):
+    organizer.preferred_language = language
+    organizer.save()
     page = portal.open("/accounts/login/")
     page.fill("#id_login", organizer.email)
     page.fill("#id_password", PASSWORD)
@@ -97,7 +104,9 @@ def test_organizer_verifies_a_membership_in_admin(portal, organizer, unverified_
     page.select_option("select[name=action]", "verify_membership")
     page.locator("button[name=index]").click()
     page.wait_for_load_state()
-    assert page.locator("ul.messagelist").inner_text().startswith("Verified 1 membership")
+    with translation.override(language):
+        expected = translation.ngettext("Verified %(count)d membership.", "Verified %(count)d memberships.", 1)
+    assert page.locator("ul.messagelist").inner_text().strip() == expected % {"count": 1}
     unverified_member.refresh_from_db()
     assert unverified_member.organization_verified
     assert unverified_member.organization_verified_by == organizer
