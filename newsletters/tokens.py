@@ -1,0 +1,49 @@
+"""Signed links in emails, so that subscribers act without logging in. Each purpose has its own
+salt: a preferences link cannot confirm, and a confirmation link cannot unsubscribe. The
+signature covers the subscriber's id and email, so a link dies when the address changes."""
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from .models import Subscriber
+
+CONFIRM = "newsletters.confirm"
+PREFERENCES = "newsletters.preferences"
+UNSUBSCRIBE = "newsletters.unsubscribe"
+
+# How long each kind of link works. Unsubscribe links in old newsletters must keep working.
+MAX_AGE = {
+    CONFIRM: 7 * 24 * 3600,
+    PREFERENCES: 400 * 24 * 3600,
+    UNSUBSCRIBE: None,
+}
+
+
+def make(subscriber: Subscriber, purpose: str) -> str:
+    return signing.dumps({"id": subscriber.pk, "email": subscriber.email}, salt=purpose, compress=True)
+
+
+def read(token: str, purpose: str) -> Subscriber | None:
+    """The subscriber the token names, or None for a tampered, expired or stale token."""
+    try:
+        data = signing.loads(token, salt=purpose, max_age=MAX_AGE[purpose])
+    except signing.BadSignature:  # includes SignatureExpired
+        return None
+    return Subscriber.objects.filter(pk=data.get("id"), email=data.get("email")).first()
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def confirm_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("newsletters:confirm", args=[make(subscriber, CONFIRM)]))
+
+
+def preferences_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("newsletters:preferences", args=[make(subscriber, PREFERENCES)]))
+
+
+def unsubscribe_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("newsletters:unsubscribe", args=[make(subscriber, UNSUBSCRIBE)]))
