@@ -197,6 +197,8 @@ class Event(models.Model):
     starts_at = models.DateTimeField(_("starts"), null=True, blank=True, editable=False, db_index=True)
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True, editable=False, db_index=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
+    # When subscribers' alerts about this event were written (once, when registration opened).
+    alerts_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = EventQuerySet.as_manager()

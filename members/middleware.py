@@ -27,8 +27,16 @@ class ProfileCompletionMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         # Still reachable with an incomplete profile: the account pages (logout, email
-        # verification and change), the language switch, health checks, admin and assets.
-        self._exempt = ("/accounts/", "/i18n/", "/healthz", "/admin/", "/" + settings.STATIC_URL.lstrip("/"))
+        # verification and change), the language switch, health checks, admin, assets, and the
+        # newsletter's signed links (they act for a subscriber, not for the signed-in member).
+        self._exempt = (
+            "/accounts/",
+            "/i18n/",
+            "/healthz",
+            "/admin/",
+            "/newsletter/",
+            "/" + settings.STATIC_URL.lstrip("/"),
+        )
 
     def __call__(self, request):
         user = getattr(request, "user", None)

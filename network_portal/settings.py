@@ -100,6 +100,10 @@ TEMPLATES = [
     },
 ]
 
+# A shared cache keeps rate limits (sign-in, newsletter sign-up) across processes; the default
+# keeps them per process, which is enough for one development server.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
@@ -203,12 +207,23 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "network_portal.outbox.tasks.sweep_outbox", "schedule": 60.0},
     "event-reminders": {"task": "events.tasks.send_due_reminders", "schedule": 15 * 60.0},
     "promote-waitlists": {"task": "events.tasks.promote_waitlists", "schedule": 15 * 60.0},
+    "newsletter-tick": {"task": "newsletters.tasks.newsletter_tick", "schedule": 60.0},
+    "newsletter-housekeeping": {"task": "newsletters.tasks.newsletter_housekeeping", "schedule": 15 * 60.0},
 }
 
 # Outbox: attempts before a message is marked failed, and after how long a claim of a worker
 # that died is given up (longer than CELERY_TASK_TIME_LIMIT, so a live worker keeps its claim).
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_CLAIM_TIMEOUT = env.int("OUTBOX_CLAIM_TIMEOUT", default=900)
+
+# Newsletters: a global send rate for providers with limits (0 = as fast as the server takes
+# them), hard bounces before an address stops getting mail, days an unconfirmed sign-up is kept,
+# and after how long a delivery claimed by a worker that died is sent again.
+NEWSLETTER_RATE_PER_MINUTE = env.int("NEWSLETTER_RATE_PER_MINUTE", default=0)
+NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=200)
+NEWSLETTER_BOUNCE_LIMIT = env.int("NEWSLETTER_BOUNCE_LIMIT", default=3)
+NEWSLETTER_PENDING_DAYS = env.int("NEWSLETTER_PENDING_DAYS", default=14)
+NEWSLETTER_CLAIM_TIMEOUT = env.int("NEWSLETTER_CLAIM_TIMEOUT", default=900)
 
 # Security. HTTPS is assumed outside development; set HTTPS=false only behind a trusted
 # TLS-terminating proxy that you configure below, or for local testing.

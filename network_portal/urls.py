@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("profile/", include("members.urls")),
     path("events/", include("events.urls")),
+    path("newsletter/", include("newsletters.urls")),
     path("admin/", admin.site.urls),
 ]

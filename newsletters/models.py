@@ -85,7 +85,9 @@ class Consent(models.Model):
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     text = models.TextField(_("consent text"), blank=True, help_text=_("The text the person agreed to."))
     source = models.CharField(
-        _("source"), max_length=200, help_text=_("Where it happened, e.g. web form, profile, import: list name.")
+        _("source"),
+        max_length=200,
+        help_text=_("Where it happened, e.g. web form, profile, import: list name."),
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
 
@@ -107,7 +109,10 @@ class Edition(models.Model):
 
     subject = models.CharField(_("subject"), max_length=200)
     preheader = models.CharField(
-        _("preheader"), max_length=200, blank=True, help_text=_("The line mail programs show after the subject.")
+        _("preheader"),
+        max_length=200,
+        blank=True,
+        help_text=_("The line mail programs show after the subject."),
     )
     body = models.TextField(_("body"), help_text=_("Markdown."))
     topics = models.ManyToManyField(
@@ -164,7 +169,9 @@ class Delivery(models.Model):
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         constraints = [
-            models.UniqueConstraint(fields=["edition", "subscriber"], name="delivery_once_per_edition_and_subscriber")
+            models.UniqueConstraint(
+                fields=["edition", "subscriber"], name="delivery_once_per_edition_and_subscriber"
+            )
         ]
         indexes = [models.Index(fields=["edition", "status"])]
 

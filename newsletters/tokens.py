@@ -47,3 +47,16 @@ def preferences_url(subscriber: Subscriber) -> str:
 
 def unsubscribe_url(subscriber: Subscriber) -> str:
     return absolute(reverse("newsletters:unsubscribe", args=[make(subscriber, UNSUBSCRIBE)]))
+
+
+def unsubscribe_mailbox() -> str:
+    return getattr(settings, "NEWSLETTER_UNSUBSCRIBE_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
+
+
+def list_unsubscribe_headers(unsubscribe_link: str) -> dict[str, str]:
+    """RFC 2369 and RFC 8058: mail programs show an unsubscribe button and POST to the HTTPS
+    link without the subscriber opening the mail. On every newsletter and alert."""
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_link}>, <mailto:{unsubscribe_mailbox()}?subject=unsubscribe>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

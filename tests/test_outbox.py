@@ -180,3 +180,16 @@ def _outbox_permissions():
     from django.contrib.auth.models import Permission
 
     return Permission.objects.filter(content_type__app_label="outbox")
+
+
+def test_greylisting_of_a_recipient_is_retried_and_an_unknown_mailbox_fails(db):
+    greylisted = _enqueue(key="k:grey")
+    refused = smtplib.SMTPRecipientsRefused({"planner@aarhus.dk": (450, b"greylisted, try later")})
+    with pytest.raises(outbox.TransientSendError):
+        outbox.deliver(greylisted.pk, connection=_FailingConnection(refused))
+    unknown = _enqueue(key="k:unknown")
+    gone = smtplib.SMTPRecipientsRefused({"planner@aarhus.dk": (550, b"no such user")})
+    assert outbox.deliver(unknown.pk, connection=_FailingConnection(gone)) is False
+    greylisted.refresh_from_db()
+    unknown.refresh_from_db()
+    assert (greylisted.status, unknown.status) == (Status.PENDING, Status.FAILED)

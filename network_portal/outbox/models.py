@@ -44,6 +44,8 @@ class OutgoingMessage(models.Model):
     body_html = models.TextField(_("HTML"))
     # [{"filename": ..., "content": ..., "mimetype": ...}] with text content (calendar files).
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    # Extra headers, e.g. List-Unsubscribe on newsletter alerts.
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
     message_id = models.CharField(_("Message-ID"), max_length=300, unique=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

@@ -75,6 +75,7 @@ def enqueue(
     language: str = "",
     reply_to: str = "",
     attachments: list[dict] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutgoingMessage:
     """Record a message in the current transaction and publish its send task on commit. The
     same key twice records and sends it once."""
@@ -91,6 +92,7 @@ def enqueue(
             "body_text": text,
             "body_html": html,
             "attachments": attachments or [],
+            "headers": headers or {},
             "message_id": make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "localhost"),
         },
     )
@@ -131,7 +133,7 @@ def _as_email(message: OutgoingMessage) -> EmailMultiAlternatives:
         from_email=message.from_email,
         to=[message.recipient],
         reply_to=[message.reply_to] if message.reply_to else None,
-        headers={"Message-ID": message.message_id},
+        headers={**message.headers, "Message-ID": message.message_id},
     )
     email.attach_alternative(message.body_html, "text/html")
     for attachment in message.attachments:
@@ -161,6 +163,10 @@ def deliver(pk: int, connection=None) -> bool:
         _fail(message, exc)
         return False
     except smtplib.SMTPRecipientsRefused as exc:
+        # Greylisting answers 4xx per recipient: try again later. 5xx means no such mailbox.
+        if all(400 <= code < 500 for code, _reply in exc.recipients.values()):
+            _give_back(message, exc)
+            raise TransientSendError(str(exc)) from exc
         _fail(message, exc)
         return False
     except _TRANSIENT as exc:

@@ -105,7 +105,9 @@ def test_organizer_verifies_a_membership_in_admin(portal, organizer, unverified_
     page.locator("button[name=index]").click()
     page.wait_for_load_state()
     with translation.override(language):
-        expected = translation.ngettext("Verified %(count)d membership.", "Verified %(count)d memberships.", 1)
+        expected = translation.ngettext(
+            "Verified %(count)d membership.", "Verified %(count)d memberships.", 1
+        )
     assert page.locator("ul.messagelist").inner_text().strip() == expected % {"count": 1}
     unverified_member.refresh_from_db()
     assert unverified_member.organization_verified

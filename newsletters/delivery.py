@@ -1,0 +1,539 @@
+"""Newsletter editions from draft to sent, and the delivery of each edition to each subscriber
+exactly once. This module alone changes the state of an edition or a delivery.
+
+- An edition moves draft → scheduled → sending → sent. Every move is a conditional UPDATE
+  (`... WHERE status = <expected>`), so of two clicks, two beat ticks or two workers only one
+  finds a row to change; an edition that is sending or sent can never start again.
+- Starting an edition writes one Delivery row per subscriber of its audience in the same
+  transaction as scheduled → sending. The row is unique per (edition, subscriber): nobody is in
+  an audience twice, and the rows, not the Celery tasks, say what still has to be sent.
+- A batch claims pending deliveries (pending → sending) under SELECT ... FOR UPDATE SKIP LOCKED
+  and commits, so two batches never hold the same row. It then sends them over one SMTP
+  connection and commits each outcome right after its message: a worker killed mid-batch leaves
+  only the message in flight in doubt.
+- recover() returns claims older than NEWSLETTER_CLAIM_TIMEOUT to pending (their worker died;
+  the timeout is longer than CELERY_TASK_TIME_LIMIT, so a live worker keeps its claims) and
+  publishes batches for editions whose chain of batches stopped. As in the outbox, the one
+  window for a duplicate is a kill between the SMTP server's acceptance and the commit of
+  "sent"; every delivery has a fixed Message-ID, so mail systems can drop such a copy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import math
+import smtplib
+import time
+from contextlib import suppress
+from email.utils import make_msgid
+from functools import partial
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Count, F, Max, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from network_portal.outbox.services import default_from
+
+from . import rendering, tokens
+from .models import Delivery, Edition, Subscriber
+
+logger = logging.getLogger(__name__)
+
+DRAFT, SCHEDULED, SENDING, SENT = (
+    Edition.Status.DRAFT,
+    Edition.Status.SCHEDULED,
+    Edition.Status.SENDING,
+    Edition.Status.SENT,
+)
+Status = Delivery.Status
+
+# Subscribers read, and deliveries written, per round trip while an edition starts: memory
+# stays flat however large the audience.
+AUDIENCE_CHUNK = 1000
+# Chains of batches that send one edition side by side when there is no rate limit.
+PARALLEL_BATCHES = 4
+# A throttled batch sends for about this long at most, well inside CELERY_TASK_SOFT_TIME_LIMIT.
+THROTTLED_BATCH_SECONDS = 120
+# A delivery given back after a temporary failure waits this long before it is tried again
+# (greylisting servers ask for minutes). An edition with no claim for this long has no batch
+# running any more.
+RETRY_DELAY = dt.timedelta(minutes=5)
+# Claims of one delivery before it is marked failed: a message that kills its worker, or a
+# server that answers 4xx for days, must not keep an edition sending forever.
+MAX_ATTEMPTS = 5
+
+
+class EditionStateError(Exception):
+    """The edition is not in a state that allows the change; the message is translated and
+    meant for the organizer."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+
+
+def bounce_limit() -> int:
+    return getattr(settings, "NEWSLETTER_BOUNCE_LIMIT", 3)
+
+
+def rate_per_minute() -> int:
+    return getattr(settings, "NEWSLETTER_RATE_PER_MINUTE", 0)
+
+
+def claim_timeout() -> dt.timedelta:
+    return dt.timedelta(seconds=getattr(settings, "NEWSLETTER_CLAIM_TIMEOUT", 900))
+
+
+def configured_batch_size(requested: int | None = None) -> int:
+    size = requested or getattr(settings, "NEWSLETTER_BATCH_SIZE", 200)
+    if rate_per_minute():
+        # Paced sending is slow; a batch must end before Celery's time limit kills it.
+        size = min(size, max(1, THROTTLED_BATCH_SECONDS * rate_per_minute() // 60))
+    return max(1, size)
+
+
+def _mail_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+# ---------------------------------------------------------------------------------------------
+# An edition's status
+
+
+def _refused(edition: Edition) -> EditionStateError:
+    """The error for a conditional UPDATE that found the edition in another state."""
+    edition.refresh_from_db(fields=["status", "scheduled_at", "started_at", "sent_at"])
+    if edition.status in (SENDING, SENT):
+        return EditionStateError(
+            _("This edition has been sent already; an edition is never sent twice."), "already_sent"
+        )
+    if edition.status == SCHEDULED:
+        return EditionStateError(
+            _("This edition is scheduled already. Cancel the schedule first to choose another time."),
+            "already_scheduled",
+        )
+    return EditionStateError(_("This edition is a draft and not scheduled."), "not_scheduled")
+
+
+def schedule(edition: Edition, at: dt.datetime, *, by) -> Edition:
+    """Draft → scheduled: the periodic tick starts it once `at` has come."""
+    if at <= timezone.now():
+        raise EditionStateError(_("Choose a time in the future."), "in_the_past")
+    if not Edition.objects.filter(pk=edition.pk, status=DRAFT).update(status=SCHEDULED, scheduled_at=at):
+        raise _refused(edition)
+    edition.status, edition.scheduled_at = SCHEDULED, at
+    logger.info("Newsletter: %s scheduled edition %s for %s", by, edition.pk, at.isoformat())
+    return edition
+
+
+def send_now(edition: Edition, *, by) -> Edition:
+    """Draft or scheduled → scheduled for now, and start it at once. Starting is left to
+    start_due_editions(), the one place that does it, so a second click or a tick at the same
+    moment cannot start the edition twice; if the broker is down, the next tick starts it."""
+    now = timezone.now()
+    if not Edition.objects.filter(pk=edition.pk, status__in=[DRAFT, SCHEDULED]).update(
+        status=SCHEDULED, scheduled_at=now
+    ):
+        raise _refused(edition)
+    edition.status, edition.scheduled_at = SCHEDULED, now
+    logger.info("Newsletter: %s sends edition %s now", by, edition.pk)
+    transaction.on_commit(publish_start)
+    return edition
+
+
+def cancel_schedule(edition: Edition, *, by) -> Edition:
+    """Scheduled → draft, unless it has started meanwhile."""
+    if not Edition.objects.filter(pk=edition.pk, status=SCHEDULED).update(status=DRAFT, scheduled_at=None):
+        raise _refused(edition)
+    edition.status, edition.scheduled_at = DRAFT, None
+    logger.info("Newsletter: %s cancelled the schedule of edition %s", by, edition.pk)
+    return edition
+
+
+def audience(edition: Edition):
+    """The subscribers an edition goes to: active, and following one of its topics or all."""
+    return Subscriber.objects.for_topics(edition.topics.all())
+
+
+def start_due_editions(now: dt.datetime | None = None, *, chunk_size: int = AUDIENCE_CHUNK) -> list[int]:
+    """Start every scheduled edition whose time has come: scheduled → sending, a delivery row
+    for each subscriber of its audience, then the batch tasks (after the commit, so a worker
+    finds the rows). Returns the ids of the editions this call started."""
+    now = now or timezone.now()
+    due = Edition.objects.filter(status=SCHEDULED, scheduled_at__lte=now).order_by("scheduled_at", "pk")
+    started = []
+    for edition_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            # The status and the rows commit together: a crash in between leaves the edition
+            # scheduled, and the next tick starts it afresh.
+            if not Edition.objects.filter(pk=edition_id, status=SCHEDULED, scheduled_at__lte=now).update(
+                status=SENDING, started_at=now
+            ):
+                continue  # cancelled, or started by another tick meanwhile
+            edition = Edition.objects.get(pk=edition_id)
+            count = _write_deliveries(edition, chunk_size)
+            if count == 0:
+                _finish_if_done(edition_id)
+            else:
+                transaction.on_commit(partial(_publish_batches, edition_id, count))
+        logger.info("Newsletter: edition %s started for %d subscribers", edition_id, count)
+        started.append(edition_id)
+    return started
+
+
+def _write_deliveries(edition: Edition, chunk_size: int) -> int:
+    subscriber_ids = audience(edition).order_by("pk").values_list("pk", flat=True)
+    written = 0
+    chunk: list[Delivery] = []
+    for subscriber_id in subscriber_ids.iterator(chunk_size=chunk_size):
+        chunk.append(Delivery(edition_id=edition.pk, subscriber_id=subscriber_id))
+        if len(chunk) >= chunk_size:
+            written += _insert(chunk)
+            chunk = []
+    if chunk:
+        written += _insert(chunk)
+    return written
+
+
+def _insert(deliveries: list[Delivery]) -> int:
+    # A row that exists already (the unique (edition, subscriber)) is kept, not doubled.
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    return len(deliveries)
+
+
+def _publish_batches(edition_id: int, count: int) -> None:
+    size = configured_batch_size()
+    # Under a rate limit one chain sends, so that the pace is the whole portal's; otherwise a
+    # few chains share the work.
+    chains = 1 if rate_per_minute() else min(PARALLEL_BATCHES, math.ceil(count / size))
+    for _chain in range(chains):
+        publish_batch(edition_id, size)
+
+
+def _finish_if_done(edition_id: int) -> bool:
+    """Sending → sent once no delivery is pending or being sent. Returns True if this call
+    finished the edition."""
+    if Delivery.objects.filter(edition_id=edition_id, status__in=[Status.PENDING, Status.SENDING]).exists():
+        return False
+    finished = Edition.objects.filter(pk=edition_id, status=SENDING).update(
+        status=SENT, sent_at=timezone.now()
+    )
+    if finished:
+        logger.info("Newsletter: edition %s is sent", edition_id)
+    return bool(finished)
+
+
+# ---------------------------------------------------------------------------------------------
+# Publishing tasks
+
+
+def _publish(task, *args) -> bool:
+    """Hand a task to Celery. A broker that is down is no error here: the rows keep the state
+    and the periodic tick publishes again."""
+    try:
+        task.delay(*args)
+    except Exception as exc:  # kombu and redis raise many kinds; none may undo the caller's work
+        if task.app.conf.task_always_eager:
+            raise  # inline, this is the task's own error, not the broker's
+        logger.warning("Newsletter: could not publish %s%s (%s); the tick will retry", task.name, args, exc)
+        return False
+    return True
+
+
+def publish_start() -> bool:
+    from .tasks import start_due_editions as task
+
+    return _publish(task)
+
+
+def publish_batch(edition_id: int, size: int | None = None) -> bool:
+    from .tasks import send_edition_batch
+
+    return _publish(send_edition_batch, edition_id, size)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sending a batch
+
+
+@dataclasses.dataclass
+class BatchResult:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    retried: int = 0
+    interrupted: bool = False
+    pending: int = 0
+
+    @property
+    def more(self) -> bool:
+        """Whether the chain should go on with another batch right away."""
+        return self.claimed > 0 and not self.interrupted and self.pending > 0
+
+
+class _Pacer:
+    """Keeps the send rate at NEWSLETTER_RATE_PER_MINUTE. Celery's rate_limit cannot do this:
+    it limits tasks per worker process, not messages across all workers. Under a rate limit
+    only one batch sends at a time (see _another_batch_sending), and it waits one interval
+    before each message, the first included, so the gap between two batches is kept too."""
+
+    def __init__(self, per_minute: int):
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self.next_at = time.monotonic() + self.interval
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        delay = self.next_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        self.next_at = max(self.next_at, time.monotonic()) + self.interval
+
+
+def _another_batch_sending(now: dt.datetime) -> bool:
+    # Every throttled claim locks the sending editions' rows first (in one order), so these
+    # checks run one at a time and each sees the claims the previous one committed.
+    list(Edition.objects.select_for_update().filter(status=SENDING).order_by("pk").values_list("pk"))
+    return Delivery.objects.filter(status=Status.SENDING, claimed_at__gte=now - claim_timeout()).exists()
+
+
+def _claim(edition_id: int, size: int) -> list[int]:
+    now = timezone.now()
+    with transaction.atomic():
+        if rate_per_minute() and _another_batch_sending(now):
+            return []
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(edition_id=edition_id, status=Status.PENDING)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - RETRY_DELAY))
+            .order_by("pk")
+            .values_list("pk", flat=True)[:size]
+        )
+        if not ids:
+            return []
+        Delivery.objects.filter(pk__in=ids, status=Status.PENDING).update(
+            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    # SQLite ignores FOR UPDATE: two batches could read the same ids there. The conditional
+    # UPDATE gives each row to one of them, and the claim time tells which rows are ours.
+    return list(
+        Delivery.objects.filter(pk__in=ids, status=Status.SENDING, claimed_at=now).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def send_batch(edition_id: int, batch_size: int | None = None) -> BatchResult:
+    """Claim up to `batch_size` (NEWSLETTER_BATCH_SIZE when None) pending deliveries of a
+    sending edition and send them over one SMTP connection. Each outcome is committed right
+    after its message."""
+    result = BatchResult()
+    edition = Edition.objects.filter(pk=edition_id, status=SENDING).first()
+    if edition is None:
+        return result
+    claimed = _claim(edition_id, configured_batch_size(batch_size))
+    result.claimed = len(claimed)
+    if claimed:
+        _send_claimed(edition, claimed, result)
+    result.pending = Delivery.objects.filter(edition_id=edition_id, status=Status.PENDING).count()
+    _finish_if_done(edition_id)
+    return result
+
+
+def _send_claimed(edition: Edition, ids: list[int], result: BatchResult) -> None:
+    deliveries = list(Delivery.objects.filter(pk__in=ids).select_related("subscriber").order_by("pk"))
+    renderer = rendering.EditionRenderer(edition)
+    pacer = _Pacer(rate_per_minute())
+    unfinished = {delivery.pk for delivery in deliveries}
+    interruption: OSError | None = None
+    connection = None
+    try:
+        for delivery in deliveries:
+            subscriber = delivery.subscriber
+            if subscriber.status != Subscriber.Status.ACTIVE:
+                # Unsubscribed or bouncing since the edition started: nothing goes out.
+                _set(delivery.pk, Status.SKIPPED, error=f"Subscriber is {subscriber.status}.")
+                unfinished.discard(delivery.pk)
+                result.skipped += 1
+                continue
+            message = build_message(edition, subscriber, renderer, message_id=_message_id(edition, delivery))
+            pacer.wait()
+            try:
+                if connection is None:
+                    connection = get_connection()
+                    connection.open()
+                connection.send_messages([message])
+            except OSError as exc:  # smtplib's errors are OSErrors too
+                outcome = _classify(exc)
+                if outcome == "interrupt":
+                    # The server or the connection failed, not this address: everything not
+                    # sent yet goes back for a later batch.
+                    result.interrupted, interruption = True, exc
+                    logger.warning("Newsletter: edition %s interrupted: %s", edition.pk, _describe(exc))
+                    break
+                unfinished.discard(delivery.pk)
+                if outcome == "bounce":
+                    _bounce(delivery, exc)
+                    result.failed += 1
+                else:
+                    result.retried += _give_back([delivery.pk], exc)
+                continue
+            _set(delivery.pk, Status.SENT, sent_at=timezone.now(), error="")
+            unfinished.discard(delivery.pk)
+            result.sent += 1
+    finally:
+        if unfinished:  # an interruption or an unexpected error: back to pending, not lost
+            result.retried += _give_back(list(unfinished), interruption)
+        if connection is not None:
+            with suppress(Exception):
+                connection.close()
+
+
+def _classify(exc: OSError) -> str:
+    """What a failed send means: "bounce" for a permanent refusal of this address (5xx),
+    "retry" for a temporary one (4xx), "interrupt" for anything that is the server's or the
+    connection's, not the subscriber's: a refused sender or login, a dropped connection, a
+    timeout."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+        return "bounce" if any(code >= 500 for code in codes) else "retry"
+    if isinstance(exc, smtplib.SMTPDataError):
+        return "bounce" if exc.smtp_code >= 500 else "retry"
+    return "interrupt"
+
+
+def _describe(exc: BaseException | None) -> str:
+    return f"{exc.__class__.__name__}: {exc}"[:2000] if exc else ""
+
+
+def _set(pk: int, status: str, **fields) -> None:
+    Delivery.objects.filter(pk=pk).update(status=status, **fields)
+
+
+def _give_back(pks: list[int], exc: BaseException | None) -> int:
+    """Back to pending for a later batch; after MAX_ATTEMPTS claims, failed. Returns how many
+    went back to pending."""
+    error = _describe(exc) or "Not sent: the batch stopped before this message."
+    claimed = Delivery.objects.filter(pk__in=pks, status=Status.SENDING)
+    claimed.filter(attempts__gte=MAX_ATTEMPTS).update(status=Status.FAILED, error=error)
+    return claimed.update(status=Status.PENDING, error=error)
+
+
+def _bounce(delivery: Delivery, exc: OSError) -> None:
+    """A hard bounce: the delivery failed, and at NEWSLETTER_BOUNCE_LIMIT of them the address is
+    bouncing and gets no newsletter again (only a new opt-in makes it active)."""
+    with transaction.atomic():
+        _set(delivery.pk, Status.FAILED, error=_describe(exc))
+        Subscriber.objects.filter(pk=delivery.subscriber_id).update(bounce_count=F("bounce_count") + 1)
+        Subscriber.objects.filter(
+            pk=delivery.subscriber_id, status=Subscriber.Status.ACTIVE, bounce_count__gte=bounce_limit()
+        ).update(status=Subscriber.Status.BOUNCING)
+    logger.info("Newsletter: delivery %s bounced: %s", delivery.pk, _describe(exc))
+
+
+def _message_id(edition: Edition, delivery: Delivery) -> str:
+    # The same for every attempt of a delivery, so that a receiving system can drop a copy.
+    return f"<newsletter.{edition.pk}.{delivery.pk}@{_mail_domain()}>"
+
+
+def build_message(
+    edition: Edition,
+    subscriber: Subscriber,
+    renderer: rendering.EditionRenderer,
+    *,
+    message_id: str,
+    subject_prefix: str = "",
+) -> EmailMultiAlternatives:
+    links = rendering.personal_links(subscriber)
+    subject, text, html = renderer.render(subscriber, links=links)
+    message = EmailMultiAlternatives(
+        subject=subject_prefix + subject,
+        body=text,
+        from_email=default_from(),
+        to=[subscriber.email],
+        headers={**tokens.list_unsubscribe_headers(links["unsubscribe_url"]), "Message-ID": message_id},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+# ---------------------------------------------------------------------------------------------
+# Recovery, tests, progress
+
+
+def recover(now: dt.datetime | None = None) -> dict[str, int]:
+    """Claims of workers that died go back to pending, and every sending edition with work left
+    and no batch running gets a batch published; an edition with nothing left is finished."""
+    now = now or timezone.now()
+    stale = Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - claim_timeout())
+    orphaned = set(stale.order_by().values_list("edition_id", flat=True).distinct())
+    gave_up = stale.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=Status.FAILED, error="Claim expired too often: the worker stopped while sending."
+    )
+    # claimed_at cleared: a recovered delivery is due at once, without the retry delay.
+    recovered = stale.update(
+        status=Status.PENDING, claimed_at=None, error="Claim expired: the worker stopped while sending."
+    )
+    republished = 0
+    for edition_id, started_at in Edition.objects.filter(status=SENDING).values_list("pk", "started_at"):
+        if _finish_if_done(edition_id):
+            continue
+        if edition_id in orphaned or _idle(edition_id, started_at, now):
+            republished += publish_batch(edition_id)
+    return {"recovered": recovered, "failed": gave_up, "republished": republished}
+
+
+def _idle(edition_id: int, started_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """No batch holds a claim and none has claimed for RETRY_DELAY: its chain has stopped (a
+    lost task, a broker that was down, or a pause after the server failed)."""
+    quiet_since = now - RETRY_DELAY
+    if started_at and started_at > quiet_since:
+        return False
+    state = Delivery.objects.filter(edition_id=edition_id).aggregate(
+        sending=Count("pk", filter=Q(status=Status.SENDING)), last_claim=Max("claimed_at")
+    )
+    return state["sending"] == 0 and (state["last_claim"] is None or state["last_claim"] < quiet_since)
+
+
+def send_test(edition: Edition, to_email: str, *, language: str | None = None) -> None:
+    """One message to an organizer, as a subscriber would get it, subject marked as a test. No
+    delivery is recorded; its personal links name no subscriber and lead nowhere. SMTP errors
+    reach the caller, who shows them."""
+    tester = Subscriber(
+        email=to_email,
+        language=language or translation.get_language() or settings.LANGUAGE_CODE,
+        status=Subscriber.Status.ACTIVE,
+    )
+    with translation.override(rendering.language_of(tester)):
+        prefix = _("[TEST]") + " "
+    message = build_message(
+        edition,
+        tester,
+        rendering.EditionRenderer(edition),
+        message_id=make_msgid(domain=_mail_domain()),
+        subject_prefix=prefix,
+    )
+    get_connection().send_messages([message])
+
+
+def progress(edition: Edition) -> dict[str, int]:
+    """Counts of an edition's deliveries, in one query."""
+    return Delivery.objects.filter(edition_id=edition.pk).aggregate(
+        sent=Count("pk", filter=Q(status=Status.SENT)),
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+        skipped=Count("pk", filter=Q(status=Status.SKIPPED)),
+        remaining=Count("pk", filter=Q(status__in=[Status.PENDING, Status.SENDING])),
+        total=Count("pk"),
+    )
