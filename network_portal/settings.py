@@ -177,7 +177,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: without a broker the tasks run inline, so the embedded setup needs no Redis.
 _BROKER_URL = env.str("CELERY_BROKER_URL", default="")
-CELERY_BROKER_URL = _BROKER_URL or "memory://"
+CELERY_BROKER_URL = _BROKER_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not _BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 # JSON only: a pickle payload from a compromised broker would run code in the worker.
@@ -224,6 +224,7 @@ NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=200)
 NEWSLETTER_BOUNCE_LIMIT = env.int("NEWSLETTER_BOUNCE_LIMIT", default=3)
 NEWSLETTER_PENDING_DAYS = env.int("NEWSLETTER_PENDING_DAYS", default=14)
 NEWSLETTER_CLAIM_TIMEOUT = env.int("NEWSLETTER_CLAIM_TIMEOUT", default=900)
+NEWSLETTER_UNSUBSCRIBE_EMAIL = env.str("NEWSLETTER_UNSUBSCRIBE_EMAIL", default="")
 
 # Security. HTTPS is assumed outside development; set HTTPS=false only behind a trusted
 # TLS-terminating proxy that you configure below, or for local testing.
@@ -266,4 +267,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {},
 }
+if CELERY_TASK_ALWAYS_EAGER:
+    # Inline tasks would log every success in the web process's console.
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}

@@ -844,7 +844,7 @@ def _broker_down():
         yield
     finally:
         app.conf.task_always_eager = previous
-        app.conf.broker_url = "memory://"
+        app.conf.broker_url = "memory://localhost/"
         reset_pools()
 
 

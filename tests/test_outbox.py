@@ -153,7 +153,7 @@ def test_publishing_to_a_broker_that_is_down_keeps_the_message_pending(db, setti
         assert outbox.publish(message.pk) is False
     finally:
         app.conf.task_always_eager = previous
-        app.conf.broker_url = "memory://"
+        app.conf.broker_url = "memory://localhost/"
         kombu.pools.reset()
         app._pool = None
         app.amqp._producer_pool = None

@@ -54,3 +54,15 @@ def test_seed_demo_has_both_announcements_and_a_past_meeting_with_materials():
 def test_demo_logins_work(client):
     call_command("seed_demo")
     assert client.login(email="mobility@aarhus.dk", password=DEMO_PASSWORD)
+
+
+def test_seed_demo_sends_one_newsletter_edition_to_the_archive(client, django_capture_on_commit_callbacks):
+    from newsletters.models import Edition, Subscriber
+
+    with django_capture_on_commit_callbacks(execute=True):  # the commits of a real run
+        call_command("seed_demo")
+        call_command("seed_demo")
+    edition = Edition.objects.get()
+    assert edition.status == Edition.Status.SENT
+    assert edition.delivery_counts()["sent"] == Subscriber.objects.active().count() == 4
+    assert edition.subject in client.get("/newsletter/archive/").text

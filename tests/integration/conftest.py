@@ -103,7 +103,7 @@ def publishing_to(broker_url: str, settings):
         yield
     finally:
         app.conf.task_always_eager = True
-        app.conf.broker_url = "memory://"
+        app.conf.broker_url = "memory://localhost/"
         reset_pools()
 
 

@@ -3,8 +3,10 @@ the county administrative boards, members from several municipalities and boards
 running it again updates the same rows."""
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from members import services
 from members.models import Organization, OrganizationDomain, User
@@ -109,8 +111,19 @@ DEMO_USERS = [
 class Command(BaseCommand):
     help = "Create or update demo organizers and members (idempotent)."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        # The demo registrations send real confirmations through the outbox; writing them to a
+        # folder keeps hundreds of emails off the console of `make run`, and they can be read.
+        mail_dir = settings.BASE_DIR / "var" / "demo-mail"
+        mail_dir.mkdir(parents=True, exist_ok=True)
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend", EMAIL_FILE_PATH=mail_dir
+        ):
+            self._seed()
+        self.stdout.write(f"  (emails of the demo data are in {mail_dir})")
+
+    @transaction.atomic
+    def _seed(self):
         kl, _ = Organization.objects.update_or_create(
             country="DK",
             kind="other",
@@ -147,8 +160,10 @@ class Command(BaseCommand):
 
         # The events app builds on these members; imported here so members stays usable alone.
         from events.demo import seed as seed_events
+        from newsletters.demo import seed as seed_newsletter
 
         more = seed_events(DEMO_PASSWORD)
+        more += seed_newsletter()
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at http://127.0.0.1:8000 with:"))
         for email, *_profile, staff in DEMO_USERS:
             self.stdout.write(
