@@ -12,6 +12,7 @@ PRODUCTION_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "prod-" + "k3y-Z" * 12,
     "ALLOWED_HOSTS": "portal.example.org",
+    "SITE_URL": "https://portal.example.org",
     "DJANGO_SETTINGS_MODULE": "network_portal.settings",
 }
 _INHERITED = ("PATH", "HOME", "LANG")
@@ -33,6 +34,11 @@ def test_production_settings_pass_check_deploy_without_warnings():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_links_in_emails_are_not_https():
+    result = _manage("check", "--deploy", **{**PRODUCTION_ENV, "SITE_URL": "http://portal.example.org"})
+    assert "portal.W001" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
