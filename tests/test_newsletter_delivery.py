@@ -729,7 +729,7 @@ def test_schedule_from_the_admin(organizer_client, db):
     response = organizer_client.post(_admin_url("schedule", edition), {"at": at.strftime("%Y-%m-%dT%H:%M")})
     assert response.status_code == 302
     edition.refresh_from_db()
-    assert edition.status == SCHEDULED and edition.scheduled_at.date() == at.date()
+    assert edition.status == SCHEDULED and timezone.localtime(edition.scheduled_at).date() == at.date()
     assert LogEntry.objects.filter(object_id=str(edition.pk), change_message__startswith="Scheduled").exists()
 
     assert organizer_client.post(_admin_url("cancel_schedule", edition)).status_code == 302
