@@ -204,6 +204,26 @@ class EventAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["themes", "contacts"]
     readonly_fields = ["starts_at", "ends_at", "published_at", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # After creation the status changes only through the Publish and Cancel actions, which
+        # go through events.services (a cancellation tells everyone registered).
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "status"] if obj is not None else fields
+
+    def has_delete_permission(self, request, obj=None):
+        # An event people registered for is cancelled, never deleted: deleting would drop
+        # their registrations without a word.
+        if obj is not None and obj.registrations.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        # The bulk delete would not ask has_delete_permission for each event.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     fieldsets = [
         (
             None,
@@ -492,7 +512,11 @@ class OccasionFilter(admin.SimpleListFilter):
         return [(occasion.pk, str(occasion)) for occasion in occasions]
 
     def queryset(self, request, queryset):
-        return queryset.filter(occasion_id=self.value()) if self.value() else queryset
+        value = self.value()
+        if not value:
+            return queryset
+        # A hand-edited query string must not become a 500.
+        return queryset.filter(occasion_id=int(value)) if value.isdigit() else queryset.none()
 
 
 class OrganizationKindFilter(admin.ChoicesFieldListFilter):

@@ -131,7 +131,7 @@ class MoveForm(forms.Form):
 def _occasion_choice_label(occasion: Occasion) -> str:
     free = max(occasion.capacity - occasion.confirmed_count, 0)
     return _("%(occasion)s (%(free)d of %(capacity)d seats free, %(waiting)d waiting)") % {
-        "occasion": occasion.label or occasion,
+        "occasion": occasion.display_label,
         "free": free,
         "capacity": occasion.capacity,
         "waiting": occasion.waitlisted_count,

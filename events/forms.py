@@ -70,9 +70,7 @@ class RegistrationForm(forms.Form):
         self.fields["occasion"].queryset = occasions
         if len(occasions) == 1:
             self.fields["occasion"].initial = occasions[0].pk
-        self.fields["occasion"].label_from_instance = lambda occasion: (
-            occasion.label or str(occasion.starts_at)
-        )
+        self.fields["occasion"].label_from_instance = lambda occasion: occasion.display_label
         if event.format == Event.Format.ONLINE:
             del self.fields["diet"]
 
@@ -88,6 +86,4 @@ class MoveForm(forms.Form):
     def __init__(self, *args, registration: Registration, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["occasion"].queryset = registration.event.occasions.exclude(pk=registration.occasion_id)
-        self.fields["occasion"].label_from_instance = lambda occasion: (
-            occasion.label or str(occasion.starts_at)
-        )
+        self.fields["occasion"].label_from_instance = lambda occasion: occasion.display_label

@@ -13,7 +13,8 @@ from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Organization, User
@@ -267,7 +268,16 @@ class Occasion(models.Model):
         ordering = ["starts_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.event}: {self.label or self.starts_at}"
+        return f"{self.event}: {self.display_label}"
+
+    @property
+    def display_label(self) -> str:
+        """The organizer's label, or else the local start date in the reader's format."""
+        if self.label:
+            return self.label
+        if self.starts_at:
+            return date_format(timezone.localtime(self.starts_at), "DATE_FORMAT")
+        return gettext("date to be announced")
 
     @property
     def seats_left(self) -> int:
@@ -379,7 +389,7 @@ class Document(models.Model):
 
     @property
     def href(self) -> str:
-        return self.file.url if self.file else self.url
+        return reverse("events:document", args=[self.pk]) if self.file else self.url
 
 
 class RegistrationQuerySet(models.QuerySet):

@@ -70,8 +70,9 @@ def active_registration(user, event: Event) -> Registration | None:
 
 
 def colleagues_choices(user, event: Event) -> QuerySet:
-    """Colleagues from the member's organization in the event, who agreed to be listed."""
-    if not user.is_authenticated or user.organization_id is None:
+    """Colleagues from the member's organization in the event, who agreed to be listed. Only
+    for a verified member: claiming an organization must not reveal who works there."""
+    if not user.is_authenticated or not user.organization_verified:
         return Registration.objects.none()
     return (
         Registration.objects.active()

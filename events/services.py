@@ -186,6 +186,9 @@ def register(
         if at < event.registration_opens_at:
             raise RegistrationError(_("Registration has not opened yet."), "not_open")
         raise RegistrationError(_("Registration is closed."), "closed")
+    occasion = Occasion.objects.get(pk=occasion.pk)  # as it is now, under the lock
+    if occasion.starts_at is None:
+        raise RegistrationError(_("This occasion has no date yet."), "no_date")
     user.refresh_from_db()
     if not user.profile_complete:
         raise RegistrationError(_("Complete your profile before you register."), "profile")
@@ -269,6 +272,9 @@ def move(
         raise RegistrationError(_("This registration is cancelled."), "cancelled_registration")
     if registration.occasion_id == occasion.pk:
         return registration
+    occasion = Occasion.objects.get(pk=occasion.pk)
+    if occasion.starts_at is None:
+        raise RegistrationError(_("This occasion has no date yet."), "no_date")
     if not _is_organizer(actor) and not registration_is_open(event, at):
         raise RegistrationError(_("Registration is closed."), "closed")
 
@@ -281,10 +287,10 @@ def move(
     if reason and was_confirmed:
         raise RegistrationError(
             _("There is no free seat on that occasion. You keep your seat on %(occasion)s.")
-            % {"occasion": registration.occasion.label or registration.occasion},
+            % {"occasion": registration.occasion.display_label},
             "no_seat",
         )
-    old_label = str(registration.occasion.label or registration.occasion_id)
+    old_label = registration.occasion.display_label
     registration.occasion = occasion
     registration.status = Status.WAITLISTED if reason else Status.CONFIRMED
     registration.wait_reason = reason
@@ -293,7 +299,7 @@ def move(
     elif not was_confirmed:
         registration.confirmed_at = at
     registration.save()
-    _log(registration, Action.MOVED, actor, detail=f"{old_label} → {occasion.label or occasion.pk}")
+    _log(registration, Action.MOVED, actor, detail=f"{old_label} → {occasion.display_label}")
     if was_confirmed:
         _promote(event, at, actor=None)
     return registration

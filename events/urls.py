@@ -12,6 +12,7 @@ urlpatterns = [
     path("series/<slug:slug>/", views.series_detail, name="series"),
     path("themes/<slug:slug>/", views.theme_detail, name="theme"),
     path("themes.css", views.theme_stylesheet, name="theme_stylesheet"),
+    path("documents/<int:pk>/", views.document_file, name="document"),
     path("<slug:slug>/", views.event_detail, name="detail"),
     path("<slug:slug>/register/", views.register, name="register"),
     path("<slug:slug>/organization/", views.organization_seats, name="organization_seats"),

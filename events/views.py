@@ -2,11 +2,12 @@
 through events.services, and each refusal comes back as a message next to the form."""
 
 import re
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,7 +17,7 @@ from members.models import User
 from . import selectors, services
 from .calendar import calendar_feed_for
 from .forms import EventFilterForm, MoveForm, RegistrationForm
-from .models import Event, Registration, Series, Theme
+from .models import Document, Event, Registration, Series, Theme
 from .services import RegistrationError
 
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -32,7 +33,7 @@ def _registration_for(request, pk: int) -> Registration:
 
 
 def outcome_message(registration: Registration) -> str:
-    occasion = registration.occasion.label or str(registration.occasion)
+    occasion = registration.occasion.display_label
     if registration.status == Registration.Status.CONFIRMED:
         return _("You have a seat on %(occasion)s.") % {"occasion": occasion}
     position = services.waitlist_position(registration)
@@ -84,14 +85,24 @@ def _detail_context(request, event: Event, form: RegistrationForm | None = None)
     user = request.user
     registration = selectors.active_registration(user, event)
     waiting = registration is not None and registration.status == Registration.Status.WAITLISTED
+    # The meeting link goes to people holding a seat of a meeting that takes place.
+    link_occasion_id = (
+        registration.occasion_id
+        if registration is not None
+        and registration.status == Registration.Status.CONFIRMED
+        and event.status == Event.Status.PUBLISHED
+        else None
+    )
     context = {
         "event": event,
         "occasions": event.occasions.all(),
         "agenda": _agenda_by_day_part(event),
         "registration": registration,
+        "link_occasion_id": link_occasion_id,
         "registration_state": services.registration_state(event),
         "audience_labels": [User.Role(role).label for role in event.audience if role in User.Role.values],
-        "form": form or RegistrationForm(event=event, initial={"listed": True}),
+        # Appearing on the participant list is opt-in (GDPR): the box starts unticked.
+        "form": form or RegistrationForm(event=event),
     }
     if user.is_authenticated:
         context.update(
@@ -209,9 +220,8 @@ def organization_seats(request, slug: str):
         raise PermissionDenied
     form = RegistrationForm(request.POST or None, event=event)
     if request.method == "POST":
-        member = User.objects.filter(
-            pk=request.POST.get("member"), organization_id=request.user.organization_id
-        ).first()
+        # Only the verified colleagues offered in the list; anything else typed is refused.
+        member = next((c for c in colleagues if str(c.pk) == request.POST.get("member", "")), None)
         if member is None:
             form.add_error(None, _("Choose a colleague."))
         elif form.is_valid():
@@ -290,3 +300,16 @@ def theme_stylesheet(request):
     response = HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+@require_GET
+def document_file(request, pk: int):
+    """An uploaded document (slides, a report) of a published event or of a series."""
+    document = get_object_or_404(Document.objects.select_related("event").exclude(file=""), pk=pk)
+    if (
+        document.event is not None
+        and document.event.status == Event.Status.DRAFT
+        and not request.user.is_staff
+    ):
+        raise Http404
+    return FileResponse(document.file.open("rb"), filename=Path(document.file.name).name)

@@ -54,16 +54,44 @@ class UserAdmin(DjangoUserAdmin):
     add_form = UserCreationAdminForm
     ordering = ["email"]
     list_display = ["email", "full_name", "organization", "membership_verified", "role", "is_staff"]
-    list_filter = [MembershipVerifiedFilter, "organization__country", "role", "is_staff", "is_active"]
+    list_filter = [
+        MembershipVerifiedFilter,
+        "organization__country",
+        "role",
+        "is_organization_coordinator",
+        "is_staff",
+        "is_active",
+    ]
     search_fields = ["email", "full_name", "organization__name"]
     autocomplete_fields = ["organization"]
     readonly_fields = ["organization_verified_at", "organization_verified_by", "last_login", "date_joined"]
+    # Who may grant what: organizers verify members and mark coordinators; only a superuser
+    # hands out staff status, groups and permissions (else an organizer could make
+    # themselves superuser).
+    _PRIVILEGES = ["is_staff", "is_superuser", "groups", "user_permissions"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += self._PRIVILEGES
+        return fields
+
     actions = ["verify_membership", "revoke_verification"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (
             _("Profile"),
-            {"fields": ["full_name", "organization", "role", "job_title", "phone", "preferred_language"]},
+            {
+                "fields": [
+                    "full_name",
+                    "organization",
+                    "role",
+                    "job_title",
+                    "phone",
+                    "preferred_language",
+                    "is_organization_coordinator",
+                ]
+            },
         ),
         (_("Organization membership"), {"fields": ["organization_verified_at", "organization_verified_by"]}),
         (

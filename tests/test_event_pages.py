@@ -326,3 +326,93 @@ def test_coordinator_moves_a_colleague_from_the_organization_page(client, member
     client.post(reverse("events:move", args=[registration.pk]), {"occasion": second.pk})
     registration.refresh_from_db()
     assert registration.occasion == second
+
+
+# --- found in review --------------------------------------------------------------------------
+
+
+def test_coordinator_page_refuses_a_typed_member_id_without_a_500(client, member):
+    member.is_organization_coordinator = True
+    member.save()
+    event = factories.event()
+    client.force_login(member)
+    url = reverse("events:organization_seats", args=[event.slug])
+    for value in ("abc", "", "99999"):
+        response = client.post(url, {"member": value, "occasion": event.occasions.get().pk})
+        assert response.status_code == 400 and "Choose a colleague." in response.text
+    assert not Registration.objects.exists()
+
+
+def test_an_unverified_claim_reveals_no_colleague_names(client, colleague, unverified_member, odense):
+    event = factories.event()
+    insider = make_member("insider@odense.dk", odense, full_name="Inside Person")
+    services.register(insider, event.occasions.get(), listed=True)
+    client.force_login(unverified_member)
+    assert "Inside Person" not in client.get(_detail(event)).text
+
+
+def test_appearing_on_the_participant_list_is_opt_in(client, member):
+    event = factories.event()
+    client.force_login(member)
+    page = client.get(_detail(event)).text
+    assert (
+        'name="listed"' in page and 'name="listed" class="checkboxinput form-check-input" checked' not in page
+    )
+    client.post(reverse("events:register", args=[event.slug]), {"occasion": event.occasions.get().pk})
+    assert Registration.objects.get(user=member).listed is False
+
+
+def test_no_meeting_link_on_the_page_of_a_cancelled_event(client, member, organizer):
+    event = factories.event()
+    occasion = event.occasions.get()
+    services.register(member, occasion)
+    services.cancel_event(event, organizer=organizer)
+    client.force_login(member)
+    assert occasion.online_url not in client.get(_detail(event)).text
+
+
+def test_an_occasion_without_a_label_shows_its_local_date(member):
+    event = factories.event()
+    occasion = event.occasions.get()
+    occasion.label = ""
+    occasion.save()
+    from django.utils.formats import date_format
+
+    assert occasion.display_label == date_format(timezone.localtime(occasion.starts_at), "DATE_FORMAT")
+    registration = services.register(member, occasion)
+    from events.views import outcome_message
+
+    assert occasion.display_label in outcome_message(registration)
+
+
+def test_an_occasion_without_a_date_takes_no_registrations(member):
+    from events.models import Occasion
+    from events.services import RegistrationError
+
+    event = factories.event()
+    undated = Occasion.objects.create(event=event, capacity=5)
+    with pytest.raises(RegistrationError) as error:
+        services.register(member, undated)
+    assert error.value.code == "no_date"
+
+
+def test_uploaded_documents_are_served_and_drafts_stay_private(client, member, organizer, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from events.models import Document
+
+    settings.MEDIA_ROOT = tmp_path
+    event = factories.event()
+    document = Document.objects.create(
+        event=event, title="Slides", file=ContentFile(b"%PDF-1.4 slides", name="slides.pdf")
+    )
+    assert document.href == reverse("events:document", args=[document.pk])
+    response = client.get(document.href)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 slides"
+    assert f'href="{document.href}"' in client.get(_detail(event)).text
+
+    event.status = Event.Status.DRAFT
+    event.save()
+    assert client.get(document.href).status_code == 404
+    client.force_login(organizer)
+    assert client.get(document.href).status_code == 200

@@ -833,3 +833,27 @@ def test_an_occasion_cannot_be_moved_to_another_event(organizer_client):
 
     organizer_client.post(url, {**data, "event": [str(other_event.pk)]})
     assert Occasion.objects.get(pk=occasion.pk).event_id == occasion.event_id
+
+
+# --- found in review --------------------------------------------------------------------------
+
+
+def test_a_typed_occasion_filter_is_no_500(client, organizer):
+    client.force_login(organizer)
+    assert client.get(reverse("admin:events_registration_changelist"), {"occasion": "abc"}).status_code == 200
+
+
+def test_status_changes_only_through_the_actions(client, organizer):
+    event = factories.event()
+    client.force_login(organizer)
+    page = client.get(reverse("admin:events_event_change", args=[event.pk])).text
+    assert 'name="status"' not in page
+
+
+def test_an_event_with_registrations_cannot_be_deleted(client, organizer, member):
+    event = factories.event()
+    services.register(member, event.occasions.get())
+    client.force_login(organizer)
+    assert client.get(reverse("admin:events_event_delete", args=[event.pk])).status_code == 403
+    changelist = client.get(reverse("admin:events_event_changelist")).text
+    assert 'value="delete_selected"' not in changelist

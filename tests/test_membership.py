@@ -139,3 +139,47 @@ def test_admin_can_add_a_user_by_email(client, superuser):
     )
     assert response.status_code == 302, response.text[:2000]
     assert User.objects.filter(email="added@aarhus.dk").exists()
+
+
+def test_an_organizer_cannot_grant_privileges_but_marks_coordinators(client, organizer, member):
+    from members.services import ensure_organizer_group
+
+    organizer.user_permissions.clear()
+    organizer.groups.add(ensure_organizer_group())
+    client.force_login(organizer)
+    url = reverse("admin:members_user_change", args=[organizer.pk])
+    page = client.get(url).text
+    assert 'name="is_superuser"' not in page and 'name="groups"' not in page
+
+    data = {
+        "email": organizer.email,
+        "full_name": organizer.full_name,
+        "organization": organizer.organization_id,
+        "role": "manager",
+        "preferred_language": "en",
+        "is_active": "on",
+        "is_superuser": "on",
+        "is_staff": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "10:00:00",
+    }
+    client.post(url, data)
+    organizer.refresh_from_db()
+    assert not organizer.is_superuser
+
+    member_url = reverse("admin:members_user_change", args=[member.pk])
+    assert 'name="is_organization_coordinator"' in client.get(member_url).text
+    client.post(
+        member_url,
+        {
+            "email": member.email,
+            "full_name": member.full_name,
+            "organization": member.organization_id,
+            "role": member.role,
+            "preferred_language": "en",
+            "is_active": "on",
+            "is_organization_coordinator": "on",
+        },
+    )
+    member.refresh_from_db()
+    assert member.is_organization_coordinator
