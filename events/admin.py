@@ -401,6 +401,7 @@ class EventAdmin(admin.ModelAdmin):
                 organizer=request.user,
                 occasion=form.cleaned_data["occasion"],
                 include_waitlisted=form.cleaned_data["include_waitlisted"],
+                message_key=form.cleaned_data["nonce"],
             )
             self.log_change(request, event, _("Wrote to %(count)d participants.") % {"count": count})
             self.message_user(

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import itertools
 import re
+import uuid
 from collections.abc import Iterable
 
 from django import forms
@@ -154,10 +155,13 @@ class ParticipantMessageForm(forms.Form):
     include_waitlisted = forms.BooleanField(
         label=gettext_lazy("Also people on the waiting list"), required=False
     )
+    # Names this message: a second press of Send (or a resubmitted page) writes no second copy.
+    nonce = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, event, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["occasion"].queryset = event.occasions.all()
+        self.fields["nonce"].initial = uuid.uuid4().hex
 
 
 class DuplicateForm(forms.Form):

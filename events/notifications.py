@@ -107,13 +107,14 @@ def registration_logged(log: RegistrationLog) -> None:
         )
     if template is None:
         return
-    has_seat = registration.status == Registration.Status.CONFIRMED
+    # Every notice carries the calendar entry in its new state; a cancellation's entry is
+    # marked CANCELLED with the same UID, so calendar programs remove the meeting.
     _send(
         registration,
         template,
         key=f"registration-log:{log.pk}",
         extra={"moved": log.action == Action.MOVED},
-        ics=has_seat or registration.status == Registration.Status.WAITLISTED,
+        ics=True,
     )
 
 
@@ -136,7 +137,7 @@ def occasion_changed(occasion: Occasion, changes: list[str], key: str) -> int:
 def event_cancelled(event: Event) -> int:
     count = 0
     for registration in _active(event):
-        _send(registration, "event_cancelled", key=f"event-cancelled:{event.pk}:{registration.pk}")
+        _send(registration, "event_cancelled", key=f"event-cancelled:{event.pk}:{registration.pk}", ics=True)
         count += 1
     return count
 
@@ -145,7 +146,8 @@ def reminder(registration: Registration, days: int) -> None:
     _send(
         registration,
         "reminder",
-        key=f"reminder:{registration.pk}:{days}d",
+        # The date is part of the key: a postponed occasion is reminded of again.
+        key=f"reminder:{registration.pk}:{days}d:{int(registration.occasion.starts_at.timestamp())}",
         extra={"days": days},
         ics=True,
     )

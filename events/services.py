@@ -292,6 +292,7 @@ def move(
         )
     old_label = registration.occasion.display_label
     registration.occasion = occasion
+    registration.last_reminder_days = None  # reminders of the new date are still to come
     registration.status = Status.WAITLISTED if reason else Status.CONFIRMED
     registration.wait_reason = reason
     if reason:
@@ -514,6 +515,9 @@ def announce_changes(event: Event, before: dict[int, dict], *, at: dt.datetime |
         changes = [aspect for aspect in ("time", "place", "link") if old[aspect] != new[aspect]]
         if changes:
             occasion = Occasion.objects.get(pk=occasion_id)
+            if "time" in changes:
+                # A new date gets its own reminders, even for people reminded of the old one.
+                Registration.objects.filter(occasion=occasion).update(last_reminder_days=None)
             sent += notifications.occasion_changed(
                 occasion, changes, key=f"changed:{occasion_id}:{at.timestamp()}"
             )
@@ -541,8 +545,10 @@ def message_participants(
     organizer: User,
     occasion: Occasion | None = None,
     include_waitlisted: bool = False,
+    message_key: str = "",
 ) -> int:
-    """An organizer's message to the participants of an event or one occasion."""
+    """An organizer's message to the participants of an event or one occasion. The same
+    `message_key` twice (a double submit) writes each participant's copy once."""
     registrations = Registration.objects.filter(event=event).select_related("user", "event", "occasion")
     registrations = registrations.active() if include_waitlisted else registrations.confirmed()
     if occasion is not None:
@@ -551,7 +557,7 @@ def message_participants(
         registrations,
         subject=subject,
         body=body,
-        key=f"organizer-message:{event.pk}:{timezone.now().timestamp()}",
+        key=f"organizer-message:{event.pk}:{message_key or timezone.now().timestamp()}",
         sender_name=organizer.full_name or organizer.email,
     )
 

@@ -52,4 +52,5 @@ class AccountAdapter(DefaultAccountAdapter):
             text=text,
             html=html,
             language=get_language() or settings.LANGUAGE_CODE,
+            sensitive=True,
         )

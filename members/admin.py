@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -73,8 +74,22 @@ class UserAdmin(DjangoUserAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
-            fields += self._PRIVILEGES
+            # The email address is the login: changing it, then asking for a password reset,
+            # would take the account over.
+            fields += [*self._PRIVILEGES, "email"]
         return fields
+
+    def has_change_permission(self, request, obj=None):
+        # Organizers manage members, not other staff: no editing of staff or superuser accounts.
+        if obj is not None and (obj.is_staff or obj.is_superuser) and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Members reset their own passwords; only a superuser sets one for somebody else.
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     actions = ["verify_membership", "revoke_verification"]
     fieldsets = [

@@ -197,7 +197,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 # Redis hands an unacknowledged task to another worker after the visibility timeout; it must be
 # longer than the longest task, or a slow task would run twice at once.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a request gives up fast when Redis is down: the outbox row is already
 # committed and the sweep publishes it later, so the member need not wait.
@@ -215,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
 # that died is given up (longer than CELERY_TASK_TIME_LIMIT, so a live worker keeps its claim).
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_CLAIM_TIMEOUT = env.int("OUTBOX_CLAIM_TIMEOUT", default=900)
+# The sweep publishes a pending message again only this long after it was handed to the broker,
+# so a backlog does not fill the queue with copies of tasks that are still waiting.
+OUTBOX_REPUBLISH_AFTER = env.int("OUTBOX_REPUBLISH_AFTER", default=300)
+# Seconds before an SMTP connection attempt or reply is given up (then retried later).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 # Newsletters: a global send rate for providers with limits (0 = as fast as the server takes
 # them), hard bounces before an address stops getting mail, days an unconfirmed sign-up is kept,

@@ -387,6 +387,9 @@ def _send_claimed(edition: Edition, ids: list[int], result: BatchResult) -> None
                 if outcome == "bounce":
                     _bounce(delivery, exc)
                     result.failed += 1
+                elif outcome == "reject":
+                    _set(delivery.pk, Status.FAILED, error=_describe(exc))
+                    result.failed += 1
                 else:
                     result.retried += _give_back([delivery.pk], exc)
                 continue
@@ -395,7 +398,9 @@ def _send_claimed(edition: Edition, ids: list[int], result: BatchResult) -> None
             result.sent += 1
     finally:
         if unfinished:  # an interruption or an unexpected error: back to pending, not lost
-            result.retried += _give_back(list(unfinished), interruption)
+            # A server or network outage is nobody's fault on the list: it must not use up the
+            # subscribers' attempts, or a long outage would fail them and skip people.
+            result.retried += _give_back(list(unfinished), interruption, count_attempt=interruption is None)
         if connection is not None:
             with suppress(Exception):
                 connection.close()
@@ -410,7 +415,11 @@ def _classify(exc: OSError) -> str:
         codes = [code for code, _message in exc.recipients.values()]
         return "bounce" if any(code >= 500 for code in codes) else "retry"
     if isinstance(exc, smtplib.SMTPDataError):
-        return "bounce" if exc.smtp_code >= 500 else "retry"
+        if exc.smtp_code < 500:
+            return "retry"
+        # 550/551/553 name the mailbox; 552/554 after DATA are mostly about the content (size,
+        # a spam filter): the message failed, but the address is not counted as bouncing.
+        return "bounce" if exc.smtp_code in (550, 551, 553) else "reject"
     return "interrupt"
 
 
@@ -422,11 +431,13 @@ def _set(pk: int, status: str, **fields) -> None:
     Delivery.objects.filter(pk=pk).update(status=status, **fields)
 
 
-def _give_back(pks: list[int], exc: BaseException | None) -> int:
-    """Back to pending for a later batch; after MAX_ATTEMPTS claims, failed. Returns how many
-    went back to pending."""
+def _give_back(pks: list[int], exc: BaseException | None, *, count_attempt: bool = True) -> int:
+    """Back to pending for a later batch; after MAX_ATTEMPTS counted claims, failed. Returns how
+    many went back to pending."""
     error = _describe(exc) or "Not sent: the batch stopped before this message."
     claimed = Delivery.objects.filter(pk__in=pks, status=Status.SENDING)
+    if not count_attempt:
+        return claimed.update(status=Status.PENDING, error=error, attempts=F("attempts") - 1)
     claimed.filter(attempts__gte=MAX_ATTEMPTS).update(status=Status.FAILED, error=error)
     return claimed.update(status=Status.PENDING, error=error)
 

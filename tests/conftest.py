@@ -160,3 +160,13 @@ def _commit_hooks_run_per_request(monkeypatch):
             return original(self, **kwargs)
 
     monkeypatch.setattr(Client, "request", request)
+
+
+@pytest.fixture(autouse=True)
+def _broker_presumed_up():
+    """A test that stopped the broker must not make the next ones skip publishing."""
+    from network_portal.outbox import services as outbox
+
+    outbox._broker_down_until = 0.0
+    yield
+    outbox._broker_down_until = 0.0

@@ -183,3 +183,27 @@ def test_an_organizer_cannot_grant_privileges_but_marks_coordinators(client, org
     )
     member.refresh_from_db()
     assert member.is_organization_coordinator
+
+
+def test_organizers_do_not_edit_staff_accounts_or_set_passwords(client, organizer, superuser, member):
+    from members.services import ensure_organizer_group
+
+    organizer.user_permissions.clear()
+    organizer.groups.add(ensure_organizer_group())
+    client.force_login(organizer)
+    password_url = reverse("admin:auth_user_password_change", args=[superuser.pk])
+    assert (
+        client.post(password_url, {"password1": "x-Very-long-9", "password2": "x-Very-long-9"}).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            reverse("admin:members_user_change", args=[superuser.pk]), {"email": "organizer@kl.dk"}
+        ).status_code
+        == 403
+    )
+    superuser.refresh_from_db()
+    assert superuser.email == "root@example.org" and superuser.check_password(PASSWORD)
+    # A member's email (the login) cannot be changed by an organizer either.
+    page = client.get(reverse("admin:members_user_change", args=[member.pk])).text
+    assert 'name="email"' not in page

@@ -344,7 +344,7 @@ def test_permanent_refusals_count_bounces_and_stop_mail_at_the_limit(db, backend
     fine = _subscriber("fine@example.org")
     backend.failures = {
         first_bounce.email: smtplib.SMTPRecipientsRefused({first_bounce.email: (550, b"5.1.1 No such user")}),
-        second_bounce.email: smtplib.SMTPDataError(554, b"5.7.1 Rejected"),
+        second_bounce.email: smtplib.SMTPDataError(550, b"5.2.1 Mailbox disabled"),
     }
     edition = _started(_edition())
     result = delivery.send_batch(edition.pk, 10)
@@ -359,6 +359,31 @@ def test_permanent_refusals_count_bounces_and_stop_mail_at_the_limit(db, backend
     edition.refresh_from_db()
     assert edition.status == SENT
     assert sorted(_statuses(_started(_edition(subject="Next")))) == sorted([first_bounce.email, fine.email])
+
+
+def test_a_content_rejection_fails_the_message_but_is_no_bounce_of_the_address(db, backend):
+    reader = _subscriber("reader@example.org")
+    backend.failures = {reader.email: smtplib.SMTPDataError(554, b"5.7.1 Message looks like spam")}
+    edition = _started(_edition())
+    result = delivery.send_batch(edition.pk, 10)
+    assert result.failed == 1
+    reader.refresh_from_db()
+    assert (reader.bounce_count, reader.status) == (0, ACTIVE)
+    assert edition.deliveries.get().status == Status.FAILED
+
+
+def test_a_long_smtp_outage_uses_up_nobodys_attempts(db, backend):
+    subscribers = [_subscriber(f"p{n}@example.org") for n in range(3)]
+    edition = _started(_edition())
+    backend.failures = {s.email: ConnectionRefusedError("SMTP server down") for s in subscribers}
+    for _ in range(delivery.MAX_ATTEMPTS + 3):
+        delivery.send_batch(edition.pk, 10)
+        Delivery.objects.update(claimed_at=None)  # as after the retry delay
+    assert set(edition.deliveries.values_list("status", flat=True)) == {Status.PENDING}
+    assert set(edition.deliveries.values_list("attempts", flat=True)) == {0}
+    backend.failures = {}
+    delivery.send_batch(edition.pk, 10)
+    assert set(edition.deliveries.values_list("status", flat=True)) == {Status.SENT}
 
 
 def test_temporary_refusals_go_back_to_pending_for_a_later_batch(db, backend):

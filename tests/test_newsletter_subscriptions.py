@@ -696,6 +696,20 @@ def test_the_periodic_job_alerts_once_when_registration_opens(hooks, charging):
     assert later.title in mail.outbox[-1].subject
 
 
+def test_an_alert_queued_before_unsubscribing_is_not_sent(hooks, charging):
+    from network_portal.outbox import services as outbox_services
+
+    subscriber = _active(hooks, "all@example.org", event_alerts=True)
+    event = factories.event(main_theme=charging)
+    services.send_event_alerts(event)  # written, but its transaction has not published it
+    services.unsubscribe(subscriber, source="test")
+    mail.outbox.clear()
+    record = OutgoingMessage.objects.get(kind="event_alert")
+    assert outbox_services.deliver(record.pk) is False
+    record.refresh_from_db()
+    assert record.status == OutgoingMessage.Status.WITHDRAWN and not mail.outbox
+
+
 def test_no_alerts_about_a_draft(hooks, charging):
     _active(hooks, "all@example.org", event_alerts=True)
     draft = factories.event(status=Event.Status.DRAFT, main_theme=charging)

@@ -152,6 +152,7 @@ def test_organizer_writes_to_participants_from_admin(
             "subject": "Bring a laptop",
             "body": "Please bring **a laptop**.",
             "occasion": "",
+            "nonce": "f00d",
         },
     )
     message = _only_mail_to(member)
@@ -166,9 +167,12 @@ def test_account_emails_go_through_the_outbox_with_an_html_part(client, db):
         {"email": "new@aarhus.dk", "password1": "a-long-pass-2026", "password2": "a-long-pass-2026"},
     )
     record = OutgoingMessage.objects.get(recipient="new@aarhus.dk")
-    assert record.status == OutgoingMessage.Status.SENT
-    assert "/accounts/confirm-email/" in record.body_text and "/accounts/confirm-email/" in record.body_html
-    assert mail.outbox[0].alternatives
+    assert record.status == OutgoingMessage.Status.SENT and record.sensitive
+    sent = mail.outbox[0]
+    assert "/accounts/confirm-email/" in sent.body
+    assert "/accounts/confirm-email/" in sent.alternatives[0][0] and sent.alternatives[0][1] == "text/html"
+    # The link is a secret of the member's: not kept once sent.
+    assert "/accounts/confirm-email/" not in record.body_text + record.body_html
 
 
 # --- reminders -------------------------------------------------------------------------------
@@ -305,3 +309,75 @@ def test_an_organizer_moving_an_occasion_in_admin_tells_the_participants(
     assert occasion.venue == "Aarhus Rådhus"
     message = _only_mail_to(member)
     assert "The place has changed." in message.body and "Aarhus Rådhus" in message.body
+
+
+def test_a_postponed_occasion_is_reminded_of_again(member, _send_on_commit):
+    event, occasion = _event_in(0.5)
+    _confirm_long_ago(_register(member, occasion, _send_on_commit))
+    with _send_on_commit(execute=True):
+        assert services.send_due_reminders() == 1
+    before = services.schedule_snapshot(event)
+    new_start = occasion.starts_at + dt.timedelta(days=21)
+    DayPart.objects.filter(occasion=occasion).update(
+        starts_at=new_start, ends_at=new_start + dt.timedelta(hours=3)
+    )
+    services.refresh_schedule(event)
+    with _send_on_commit(execute=True):
+        services.announce_changes(event, before)
+    mail.outbox.clear()
+    with _send_on_commit(execute=True):
+        assert services.send_due_reminders(at=new_start - dt.timedelta(days=6)) == 1
+        assert services.send_due_reminders(at=new_start - dt.timedelta(hours=12)) == 1
+    assert [m.subject for m in mail.outbox if m.to == [member.email]] == [
+        f"In 7 days: {event.title}",
+        f"Tomorrow: {event.title}",
+    ]
+
+
+def test_a_moved_registration_is_reminded_of_its_new_date(member, _send_on_commit):
+    event = factories.event(capacities=(5, 5))
+    first, second = event.occasions.all()
+    start = timezone.now() + dt.timedelta(hours=12)
+    DayPart.objects.filter(occasion=first).update(starts_at=start, ends_at=start + dt.timedelta(hours=3))
+    later = timezone.now() + dt.timedelta(days=6, hours=12)
+    DayPart.objects.filter(occasion=second).update(starts_at=later, ends_at=later + dt.timedelta(hours=3))
+    services.refresh_schedule(event)
+    registration = _register(member, first, _send_on_commit)
+    _confirm_long_ago(registration)
+    with _send_on_commit(execute=True):
+        assert services.send_due_reminders() == 1  # tomorrow, for the first date
+        services.move(registration, second, actor=member)
+    Registration.objects.filter(pk=registration.pk).update(
+        confirmed_at=timezone.now() - dt.timedelta(days=30)
+    )
+    with _send_on_commit(execute=True):
+        assert services.send_due_reminders() == 1  # in 7 days, for the new date
+
+
+def test_a_double_submitted_organizer_message_goes_once(client, organizer, member, _send_on_commit):
+    event = factories.event()
+    _register(member, event.occasions.get(), _send_on_commit)
+    mail.outbox.clear()
+    client.force_login(organizer)
+    form = {
+        "action": "write_to_participants",
+        "_selected_action": [event.pk],
+        "apply": "1",
+        "subject": "Room change",
+        "body": "We meet in room 2.",
+        "occasion": "",
+        "nonce": "same-page",
+    }
+    client.post(reverse("admin:events_event_changelist"), form)
+    client.post(reverse("admin:events_event_changelist"), form)
+    assert len([m for m in mail.outbox if m.subject == "Room change"]) == 1
+
+
+def test_a_cancellation_carries_a_cancelled_calendar_entry(member, _send_on_commit):
+    occasion = factories.event().occasions.get()
+    registration = _register(member, occasion, _send_on_commit)
+    mail.outbox.clear()
+    with _send_on_commit(execute=True):
+        services.cancel(registration, actor=member)
+    _filename, content, _mimetype = _only_mail_to(member).attachments[0]
+    assert "STATUS:CANCELLED" in content and f"registration-{registration.pk}-part-1@" in content

@@ -193,3 +193,62 @@ def test_greylisting_of_a_recipient_is_retried_and_an_unknown_mailbox_fails(db):
     greylisted.refresh_from_db()
     unknown.refresh_from_db()
     assert (greylisted.status, unknown.status) == (Status.PENDING, Status.FAILED)
+
+
+def test_organizers_cannot_read_sign_in_secrets(client, organizer, member):
+    from members.services import ensure_organizer_group
+
+    organizer.user_permissions.clear()
+    organizer.groups.add(ensure_organizer_group())
+    client.post(reverse("account_reset_password"), {"email": member.email})
+    record = OutgoingMessage.objects.get(recipient=member.email, kind="password_reset_key")
+    assert record.sensitive and "/accounts/password/reset/key/" not in record.body_text
+    client.force_login(organizer)
+    page = client.get(reverse("admin:outbox_outgoingmessage_change", args=[record.pk])).text
+    assert "reset/key" not in page and "body_text" not in page
+
+
+def test_a_message_no_longer_wanted_is_withdrawn_at_send_time(db):
+    outbox.register_suppression("test", lambda message: False)
+    try:
+        message = _enqueue()
+        assert outbox.deliver(message.pk) is False
+    finally:
+        outbox._suppressions.pop("test")
+    message.refresh_from_db()
+    assert message.status == Status.WITHDRAWN and mail.outbox == []
+
+
+def test_an_unexpected_error_fails_the_message_instead_of_looping(db):
+    message = _enqueue()
+    assert outbox.deliver(message.pk, connection=_FailingConnection(ValueError("bad header"))) is False
+    message.refresh_from_db()
+    assert message.status == Status.FAILED and "bad header" in message.last_error
+
+
+def test_a_broker_outage_pauses_publishing_but_not_the_sweep(db, monkeypatch):
+    from network_portal.outbox import tasks
+
+    calls = []
+
+    def broken_delay(pk):
+        calls.append(pk)
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(tasks.send_message, "delay", broken_delay)
+    first, second = _enqueue(key="k:1"), _enqueue(key="k:2")
+    assert outbox.publish(first.pk) is False
+    assert outbox.publish(second.pk) is False
+    assert calls == [first.pk]  # the second did not wait for the broker again
+    assert outbox.sweep() == 0 and len(calls) == 2  # the sweep tries, and stops at the first failure
+
+
+def test_the_sweep_does_not_republish_what_is_still_queued(db, settings, monkeypatch):
+    from network_portal.outbox import tasks
+
+    published = []
+    monkeypatch.setattr(tasks.send_message, "delay", published.append)
+    message = _enqueue()
+    assert outbox.sweep() == 1 and outbox.sweep() == 0
+    OutgoingMessage.objects.filter(pk=message.pk).update(published_at=timezone.now() - dt.timedelta(hours=1))
+    assert outbox.sweep() == 1 and published == [message.pk, message.pk]

@@ -24,6 +24,14 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
     actions = ["resend"]
     readonly_fields = [field.name for field in OutgoingMessage._meta.fields]
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and obj.sensitive:
+            # Sign-in codes and password-reset links are for the member alone: an organizer
+            # reading them could take over the account.
+            return [name for name in fields if name not in ("body_text", "body_html")]
+        return fields
+
     def has_add_permission(self, request):
         return False  # messages are written by the portal's services, never by hand
 

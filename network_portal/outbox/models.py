@@ -22,6 +22,7 @@ class OutgoingMessage(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     # What the message is about, e.g. "registration-log:42" or "reminder:17:7d": a second
     # enqueue of the same thing (a retried job, a periodic scan) finds the row already there.
@@ -44,6 +45,12 @@ class OutgoingMessage(models.Model):
     body_html = models.TextField(_("HTML"))
     # [{"filename": ..., "content": ..., "mimetype": ...}] with text content (calendar files).
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    # Account emails carry secrets (sign-in codes, password-reset links): organizers must not
+    # read them in admin, and their bodies are wiped once sent.
+    sensitive = models.BooleanField(_("contains a secret"), default=False)
+    # When the send task was last handed to the broker: the sweep does not publish it again
+    # while it is likely still queued.
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
     # Extra headers, e.g. List-Unsubscribe on newsletter alerts.
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     message_id = models.CharField(_("Message-ID"), max_length=300, unique=True)

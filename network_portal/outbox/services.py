@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+import time
 from email.headerregistry import Address
 from email.utils import make_msgid
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -76,6 +78,7 @@ def enqueue(
     reply_to: str = "",
     attachments: list[dict] | None = None,
     headers: dict[str, str] | None = None,
+    sensitive: bool = False,
 ) -> OutgoingMessage:
     """Record a message in the current transaction and publish its send task on commit. The
     same key twice records and sends it once."""
@@ -93,6 +96,7 @@ def enqueue(
             "body_html": html,
             "attachments": attachments or [],
             "headers": headers or {},
+            "sensitive": sensitive,
             "message_id": make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "localhost"),
         },
     )
@@ -101,16 +105,28 @@ def enqueue(
     return message
 
 
-def publish(pk: int) -> bool:
+# After a failed publish, this process leaves messages pending for the sweep for a while instead
+# of waiting for the broker's timeouts once per message (cancelling an event with 80 people
+# while Redis is down must not take minutes).
+_BROKER_PAUSE = 30.0
+_broker_down_until = 0.0
+
+
+def publish(pk: int, *, retrying: bool = False) -> bool:
     """Hand the message to Celery. A broker that is down is no error here: the row stays pending
-    and the sweep publishes it later."""
+    and the sweep publishes it later. The sweep (`retrying`) always tries."""
+    global _broker_down_until
     from .tasks import send_message
 
+    if not retrying and time.monotonic() < _broker_down_until:
+        return False
     try:
         send_message.delay(pk)
     except Exception as exc:  # kombu and redis raise many kinds; none may undo the caller's work
+        _broker_down_until = time.monotonic() + _BROKER_PAUSE
         logger.warning("Outbox: could not publish message %s (%s); the sweep will retry", pk, exc)
         return False
+    OutgoingMessage.objects.filter(pk=pk).update(published_at=timezone.now())
     return True
 
 
@@ -141,6 +157,22 @@ def _as_email(message: OutgoingMessage) -> EmailMultiAlternatives:
     return email
 
 
+_WIPED = "[removed after sending: it contained a sign-in secret]"
+
+# kind -> check(message) -> bool: apps say whether a queued message is still wanted when it is
+# sent (an alert to someone who has unsubscribed since must not go out).
+_suppressions: dict = {}
+
+
+def register_suppression(kind: str, check) -> None:
+    _suppressions[kind] = check
+
+
+def _still_wanted(message: OutgoingMessage) -> bool:
+    check = _suppressions.get(message.kind)
+    return check is None or check(message)
+
+
 def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
@@ -153,6 +185,11 @@ def deliver(pk: int, connection=None) -> bool:
     """
     message = _claim(pk)
     if message is None:
+        return False
+    if not _still_wanted(message):
+        message.status = Status.WITHDRAWN
+        message.last_error = "The recipient no longer wants this kind of message."
+        message.save(update_fields=["status", "last_error"])
         return False
     try:
         (connection or get_connection()).send_messages([_as_email(message)])
@@ -172,10 +209,17 @@ def deliver(pk: int, connection=None) -> bool:
     except _TRANSIENT as exc:
         _give_back(message, exc)
         raise TransientSendError(str(exc)) from exc
+    except Exception as exc:  # a bug or bad data, not the network: retrying would loop forever
+        _fail(message, exc)
+        return False
     message.status = Status.SENT
     message.sent_at = timezone.now()
     message.last_error = ""
-    message.save(update_fields=["status", "sent_at", "last_error"])
+    fields = ["status", "sent_at", "last_error"]
+    if message.sensitive:
+        message.body_text = message.body_html = _WIPED
+        fields += ["body_text", "body_html"]
+    message.save(update_fields=fields)
     return True
 
 
@@ -186,7 +230,8 @@ def _give_back(message: OutgoingMessage, error: Exception) -> None:
     message.status = Status.PENDING
     message.next_attempt_at = timezone.now() + _backoff(message.attempts)
     message.last_error = f"{error.__class__.__name__}: {error}"[:2000]
-    message.save(update_fields=["status", "next_attempt_at", "last_error"])
+    message.published_at = None  # the sweep publishes it again once the back-off has passed
+    message.save(update_fields=["status", "next_attempt_at", "last_error", "published_at"])
 
 
 def _fail(message: OutgoingMessage, error: Exception) -> None:
@@ -200,7 +245,9 @@ def recover_stale_claims(at: dt.datetime | None = None) -> int:
     """Claims older than the claim timeout belong to workers that died: back to pending."""
     cutoff = (at or timezone.now()) - dt.timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT)
     return OutgoingMessage.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff).update(
-        status=Status.PENDING, last_error="Claim expired: the worker stopped while sending."
+        status=Status.PENDING,
+        published_at=None,
+        last_error="Claim expired: the worker stopped while sending.",
     )
 
 
@@ -208,9 +255,13 @@ def sweep(limit: int = 500) -> int:
     """Publish pending messages whose time has come (after a broker outage, a back-off or a
     recovered claim). Returns how many were published."""
     recover_stale_claims()
+    recently = timezone.now() - dt.timedelta(seconds=settings.OUTBOX_REPUBLISH_AFTER)
+    due = OutgoingMessage.objects.due().filter(Q(published_at__isnull=True) | Q(published_at__lt=recently))
     published = 0
-    for pk in OutgoingMessage.objects.due().order_by("created_at").values_list("pk", flat=True)[:limit]:
-        published += publish(pk)
+    for pk in due.order_by("created_at").values_list("pk", flat=True)[:limit]:
+        if not publish(pk, retrying=True):
+            break  # the broker is down: the next sweep tries again
+        published += 1
     return published
 
 
@@ -218,7 +269,7 @@ def resend(message: OutgoingMessage) -> bool:
     """An organizer sends a failed message again."""
     with transaction.atomic():
         updated = OutgoingMessage.objects.filter(pk=message.pk, status=Status.FAILED).update(
-            status=Status.PENDING, next_attempt_at=timezone.now(), attempts=0
+            status=Status.PENDING, next_attempt_at=timezone.now(), attempts=0, published_at=None
         )
         if updated:
             transaction.on_commit(lambda: publish(message.pk))
