@@ -381,3 +381,43 @@ def test_a_cancellation_carries_a_cancelled_calendar_entry(member, _send_on_comm
         services.cancel(registration, actor=member)
     _filename, content, _mimetype = _only_mail_to(member).attachments[0]
     assert "STATUS:CANCELLED" in content and f"registration-{registration.pk}-part-1@" in content
+
+
+def test_every_kind_of_message_is_in_the_recipients_language_with_both_parts_and_reply_to(
+    member, other_member, organizer, _send_on_commit
+):
+    from network_portal.outbox import services as outbox
+
+    for person in (member, other_member):
+        person.preferred_language = "sv"
+        person.save()
+    event = factories.event(capacities=(1,))
+    event.contacts.add(ContactPerson.objects.create(name="Maria Ek", email="maria@lansstyrelsen.se"))
+    occasion = event.occasions.get()
+    holder = _register(member, occasion, _send_on_commit)  # confirmed
+    _register(other_member, occasion, _send_on_commit)  # waiting list
+    with _send_on_commit(execute=True):
+        services.cancel(holder, actor=member)  # cancellation + promotion
+        before = services.schedule_snapshot(event)
+        occasion.venue = "Ny lokal"
+        occasion.save()
+        services.announce_changes(event, before)  # changed
+        services.message_participants(event, subject="Hej", body="Text", organizer=organizer)
+        services.cancel_event(event, organizer=organizer)  # cancelled
+    records = OutgoingMessage.objects.exclude(kind__startswith="account")
+    kinds = set(records.values_list("kind", flat=True))
+    assert kinds >= {
+        "registration_confirmed",
+        "registration_waitlisted",
+        "registration_cancelled",
+        "registration_promoted",
+        "event_changed",
+        "organizer_message",
+        "event_cancelled",
+    }
+    for record in records:
+        assert record.language == "sv" and record.reply_to == "maria@lansstyrelsen.se", record.kind
+        assert record.body_text.strip() and "<html" in record.body_html and record.message_id, record.kind
+        if record.kind != "organizer_message":
+            english, _text, _html = outbox.render(record.kind, {"event": event, "days": 1}, "en")
+            assert record.subject != english, record.kind
