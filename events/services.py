@@ -399,9 +399,25 @@ def promote_user_waitlists(user: User) -> None:
 
 
 def waitlist_position(registration: Registration) -> int | None:
-    """1 for the next in line on the registration's occasion (in first-come order)."""
+    """1 for the next in line on the registration's occasion, in the event's waiting-list order
+    (someone whose organization's seats are used may still be passed by others)."""
     if registration.status != Status.WAITLISTED:
         return None
+    if registration.event.waitlist_policy == Event.WaitlistPolicy.FAIR:
+        waiting = (
+            Registration.objects.waitlisted()
+            .filter(occasion_id=registration.occasion_id)
+            .order_by("queued_at", "pk")
+            .values_list("pk", "organization_id")
+        )
+        seated = set(
+            Registration.objects.confirmed()
+            .filter(event_id=registration.event_id)
+            .values_list("organization_id", flat=True)
+        )
+        # The same order _promote uses: organizations without a seat first, then first come.
+        queue = [pk for pk, organization in sorted(waiting, key=lambda row: row[1] in seated)]
+        return queue.index(registration.pk) + 1
     ahead = (
         Registration.objects.waitlisted()
         .filter(occasion_id=registration.occasion_id)

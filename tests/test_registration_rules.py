@@ -370,3 +370,13 @@ def test_organizer_group_gives_what_organizers_need_and_no_more(db):
     codenames = set(group.permissions.values_list("codename", flat=True))
     assert {"change_registration", "add_event", "change_user", "view_user"} <= codenames
     assert "delete_user" not in codenames and "add_user" not in codenames
+
+
+def test_waitlist_position_follows_the_fair_order(aarhus, odense):
+    occasion = factories.event(capacities=(1,), policy=Event.WaitlistPolicy.FAIR).occasions.get()
+    a1, a2 = _members(aarhus, 2, "a")
+    (o1,) = _members(odense, 1, "o")
+    services.register(a1, occasion)
+    earlier = services.register(a2, occasion)  # Aarhus has a seat already
+    later = services.register(o1, occasion)  # Odense has none: goes first
+    assert (services.waitlist_position(later), services.waitlist_position(earlier)) == (1, 2)
