@@ -8,9 +8,11 @@ unsubscribe, a POST that mail providers send without cookies, hence without a CS
 
 import hashlib
 
+from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -41,9 +43,12 @@ def _over_limit(key: str, limit: int, window: int = SUBSCRIBE_WINDOW) -> bool:
 
 
 def _client_ip(request) -> str:
-    # Behind a proxy, REMOTE_ADDR must be the visitor's address (the proxy sets it), or every
-    # visitor shares one limit.
-    return request.META.get("REMOTE_ADDR", "")
+    # allauth's reading of the client address, so that behind proxies (TRUSTED_PROXY_COUNT)
+    # sign-up is limited per visitor like sign-in, not for everyone at once.
+    try:
+        return get_adapter(request).get_client_ip(request)
+    except PermissionDenied:
+        return ""
 
 
 def _path(name: str, subscriber: Subscriber, purpose: str) -> str:

@@ -847,3 +847,22 @@ def test_a_non_staff_member_cannot_reach_the_import(client, member):
     client.force_login(member)
     response = client.get(reverse("admin:newsletters_subscriber_import"))
     assert response.status_code == 302
+
+
+def test_behind_a_proxy_the_sign_up_limit_is_per_visitor(client, db, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    for number in range(10):
+        client.post(SUBSCRIBE_URL, _form(email=f"v{number}@example.org"), HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert (
+        client.post(
+            SUBSCRIBE_URL, _form(email="v10@example.org"), HTTP_X_FORWARDED_FOR="198.51.100.1"
+        ).status_code
+        == 429
+    )
+    # Another visitor behind the same proxy (same REMOTE_ADDR) is not blocked.
+    assert (
+        client.post(
+            SUBSCRIBE_URL, _form(email="w@example.org"), HTTP_X_FORWARDED_FOR="198.51.100.2"
+        ).status_code
+        == 302
+    )
