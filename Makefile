@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Local development runs with DEBUG on and the embedded defaults (SQLite, inline tasks, console mail).
 DEV_ENV := DEBUG=$${DEBUG:-true}
 
-.PHONY: run test setup venv system-deps messages lint format migrations-check worker beat clean
+.PHONY: run test setup venv system-deps messages lint format migrations-check worker beat bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints-build.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -57,6 +57,10 @@ worker: venv
 
 beat: venv
 	$(VENV)/bin/celery -A network_portal beat -l info
+
+## Benchmarks (not part of the test suite): newsletter delivery rate and memory against a bare SMTP loop
+bench: venv
+	$(PY) bench/newsletter.py $(BENCH_ARGS)
 
 makemessages: venv
 	$(DEV_ENV) $(MANAGE) makemessages -l da -l sv --ignore '$(VENV)/*' --no-obsolete
