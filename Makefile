@@ -63,7 +63,7 @@ bench: venv
 	$(PY) bench/newsletter.py $(BENCH_ARGS)
 
 makemessages: venv
-	$(DEV_ENV) $(MANAGE) makemessages -l da -l sv --ignore '$(VENV)/*' --no-obsolete
+	$(DEV_ENV) $(MANAGE) makemessages -l da -l sv --ignore '$(VENV)/*' --ignore 'tests/*' --ignore 'bench/*' --no-obsolete
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

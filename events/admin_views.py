@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable
 
 from django import forms
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db import models, transaction
 from django.db.models import Count, Q, QuerySet
@@ -22,7 +23,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
@@ -416,3 +417,17 @@ def participant_list(
             "printed_at": timezone.now(),
         },
     )
+
+
+def report_promoted(request, model_admin: admin.ModelAdmin, count: int) -> None:
+    if count:
+        model_admin.message_user(
+            request,
+            ngettext(
+                "%(count)d registration was promoted from the waiting list.",
+                "%(count)d registrations were promoted from the waiting list.",
+                count,
+            )
+            % {"count": count},
+            messages.INFO,
+        )

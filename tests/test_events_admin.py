@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events import services
-from events.admin import OccasionFilter
+from events.admin_registrations import OccasionFilter
 from events.models import (
     AgendaItem,
     ContactPerson,
