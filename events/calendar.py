@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from members.models import User
+from network_portal.links import absolute_url, site_host
 
 from .models import CalendarFeed, Event, Registration
 
@@ -40,14 +40,6 @@ _STATUS = {
     Registration.Status.WAITLISTED: "TENTATIVE",
     Registration.Status.CANCELLED: "CANCELLED",
 }
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
-def _uid_domain() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
 def _prodid() -> str:
@@ -81,7 +73,7 @@ def _summary(registration: Registration) -> str:
 def _vevents(registration: Registration, stamp: dt.datetime) -> Iterable[icalendar.Event]:
     event, occasion = registration.event, registration.occasion
     zone = ZoneInfo(settings.TIME_ZONE)
-    event_url = _absolute(event.get_absolute_url())
+    event_url = absolute_url(event.get_absolute_url())
     place = ", ".join(
         line.strip() for line in [occasion.venue, *occasion.address.splitlines()] if line.strip()
     )
@@ -94,7 +86,7 @@ def _vevents(registration: Registration, stamp: dt.datetime) -> Iterable[icalend
     location = place or link or (_("Online") if occasion.online_url else "")
     for part in occasion.day_parts.all():
         vevent = icalendar.Event.new(
-            uid=f"registration-{registration.pk}-part-{part.number}@{_uid_domain()}",
+            uid=f"registration-{registration.pk}-part-{part.number}@{site_host()}",
             stamp=stamp,
             start=part.starts_at.astimezone(zone),
             end=part.ends_at.astimezone(zone),
@@ -128,7 +120,7 @@ def _calendar(registrations: Iterable[Registration], **properties) -> bytes:
 
 def registration_calendar(registration: Registration) -> bytes:
     """An .ics file of one registration, a VEVENT per day part of its occasion."""
-    return _calendar([registration], uid=f"registration-{registration.pk}@{_uid_domain()}")
+    return _calendar([registration], uid=f"registration-{registration.pk}@{site_host()}")
 
 
 def feed_registrations(user: User):
@@ -152,7 +144,7 @@ def feed_calendar(user: User) -> bytes:
     with translation.override(language or settings.LANGUAGE_CODE):
         return _calendar(
             feed_registrations(user),
-            uid=f"calendar-feed-{user.pk}@{_uid_domain()}",
+            uid=f"calendar-feed-{user.pk}@{site_host()}",
             name=_("%(network)s: my events") % {"network": settings.NETWORK_NAME},
             refresh_interval=FEED_REFRESH,
         )
@@ -165,7 +157,7 @@ def calendar_feed_for(user: User) -> CalendarFeed:
 
 def calendar_feed_url(user: User) -> str:
     """The absolute address to subscribe to in a calendar app."""
-    return _absolute(calendar_feed_for(user).get_absolute_url())
+    return absolute_url(calendar_feed_for(user).get_absolute_url())
 
 
 def _ics_response(content: bytes, filename: str | None = None) -> HttpResponse:

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from network_portal.links import absolute_url
 from network_portal.outbox import services as outbox
 
 from .calendar import registration_calendar
@@ -30,10 +31,6 @@ _TEMPLATE_FOR_ACTION = {
 
 def _language(user) -> str:
     return user.preferred_language or settings.LANGUAGE_CODE
-
-
-def _url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def _reply_to(event: Event) -> str:
@@ -59,8 +56,8 @@ def _context(registration: Registration) -> dict:
         "position": services.waitlist_position(registration),
         "wait_reason": registration.get_wait_reason_display() if registration.wait_reason else "",
         "deadline": services.cancellation_deadline(registration.event),
-        "event_url": _url(registration.event.get_absolute_url()),
-        "registrations_url": _url(reverse("events:my_registrations")),
+        "event_url": absolute_url(registration.event.get_absolute_url()),
+        "registrations_url": absolute_url(reverse("events:my_registrations")),
     }
 
 

@@ -29,7 +29,6 @@ import time
 from contextlib import suppress
 from email.utils import make_msgid
 from functools import partial
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -38,6 +37,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from network_portal.links import site_host
 from network_portal.outbox.services import default_from
 
 from . import rendering, tokens
@@ -101,10 +101,6 @@ def configured_batch_size(requested: int | None = None) -> int:
         # Paced sending is slow; a batch must end before Celery's time limit kills it.
         size = min(size, max(1, THROTTLED_BATCH_SECONDS * rate_per_minute() // 60))
     return max(1, size)
-
-
-def _mail_domain() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,7 +452,7 @@ def _bounce(delivery: Delivery, exc: OSError) -> None:
 
 def _message_id(edition: Edition, delivery: Delivery) -> str:
     # The same for every attempt of a delivery, so that a receiving system can drop a copy.
-    return f"<newsletter.{edition.pk}.{delivery.pk}@{_mail_domain()}>"
+    return f"<newsletter.{edition.pk}.{delivery.pk}@{site_host()}>"
 
 
 def build_message(
@@ -533,7 +529,7 @@ def send_test(edition: Edition, to_email: str, *, language: str | None = None) -
         edition,
         tester,
         rendering.EditionRenderer(edition),
-        message_id=make_msgid(domain=_mail_domain()),
+        message_id=make_msgid(domain=site_host()),
         subject_prefix=prefix,
     )
     get_connection().send_messages([message])

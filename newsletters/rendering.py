@@ -22,6 +22,7 @@ from django.utils.html import escape
 
 from events.markup import render_markdown
 from events.models import DayPart, Document, Event, Occasion
+from network_portal.links import absolute_url
 
 from . import tokens
 from .models import Edition, Subscriber
@@ -42,15 +43,6 @@ class Material:
     url: str
     context: str
     context_url: str
-
-
-def site_root() -> str:
-    return settings.SITE_URL.rstrip("/")
-
-
-def _absolute(href: str) -> str:
-    # Uploaded files have a site-relative URL; a mail program needs the whole address.
-    return site_root() + href if href.startswith("/") else href
 
 
 def upcoming_events(at: dt.datetime, limit: int = UPCOMING_EVENTS_LIMIT) -> list[Event]:
@@ -85,9 +77,9 @@ def recent_materials(at: dt.datetime, limit: int = RECENT_MATERIALS_LIMIT) -> li
         materials.append(
             Material(
                 title=document.title,
-                url=_absolute(document.href),
+                url=absolute_url(document.href),
                 context=str(owner) if owner else "",
-                context_url=site_root() + owner.get_absolute_url() if owner else "",
+                context_url=absolute_url(owner.get_absolute_url()) if owner else "",
             )
         )
     return materials
@@ -105,7 +97,7 @@ def personal_links(subscriber: Subscriber) -> dict[str, str]:
 
 
 def web_url(edition: Edition) -> str:
-    return tokens.absolute(edition.get_absolute_url())
+    return absolute_url(edition.get_absolute_url())
 
 
 class EditionRenderer:
@@ -140,7 +132,7 @@ class EditionRenderer:
                 "body": edition.body,
                 "network_name": settings.NETWORK_NAME,
                 "site_url": settings.SITE_URL,
-                "site_root": site_root(),
+                "site_root": absolute_url("/").rstrip("/"),
                 "web_url": web_url(edition),
                 "preferences_url": _PREFERENCES,
                 "unsubscribe_url": _UNSUBSCRIBE,

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from events.models import Event, Occasion, Theme
+from network_portal.links import absolute_url
 from network_portal.outbox import services as outbox
 from network_portal.outbox.models import OutgoingMessage
 
@@ -520,7 +521,7 @@ def send_event_alerts(event: Event) -> int:
         "event": event,
         "occasions": occasions,
         "seats_left": sum(occasion.seats_left for occasion in occasions),
-        "event_url": tokens.absolute(event.get_absolute_url()),
+        "event_url": absolute_url(event.get_absolute_url()),
     }
     count = 0
     for subscriber in event_alert_recipients(event).iterator(chunk_size=500):

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from network_portal.links import absolute_url
+
 from .models import Subscriber
 
 CONFIRM = "newsletters.confirm"
@@ -33,20 +35,16 @@ def read(token: str, purpose: str) -> Subscriber | None:
     return Subscriber.objects.filter(pk=data.get("id"), email=data.get("email")).first()
 
 
-def absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
 def confirm_url(subscriber: Subscriber) -> str:
-    return absolute(reverse("newsletters:confirm", args=[make(subscriber, CONFIRM)]))
+    return absolute_url(reverse("newsletters:confirm", args=[make(subscriber, CONFIRM)]))
 
 
 def preferences_url(subscriber: Subscriber) -> str:
-    return absolute(reverse("newsletters:preferences", args=[make(subscriber, PREFERENCES)]))
+    return absolute_url(reverse("newsletters:preferences", args=[make(subscriber, PREFERENCES)]))
 
 
 def unsubscribe_url(subscriber: Subscriber) -> str:
-    return absolute(reverse("newsletters:unsubscribe", args=[make(subscriber, UNSUBSCRIBE)]))
+    return absolute_url(reverse("newsletters:unsubscribe", args=[make(subscriber, UNSUBSCRIBE)]))
 
 
 def unsubscribe_mailbox() -> str:

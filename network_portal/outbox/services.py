@@ -21,7 +21,6 @@ import smtplib
 import time
 from email.headerregistry import Address
 from email.utils import make_msgid
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -29,6 +28,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+
+from network_portal.links import site_host
 
 from .models import OutgoingMessage
 
@@ -97,7 +98,7 @@ def enqueue(
             "attachments": attachments or [],
             "headers": headers or {},
             "sensitive": sensitive,
-            "message_id": make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "localhost"),
+            "message_id": make_msgid(domain=site_host()),
         },
     )
     if created:
