@@ -21,7 +21,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import admin_views, services
+from . import admin_views, services, uploads
+from .admin_scoping import TeamScopedAdmin, VisibleRelatedFilter
 from .admin_views import DuplicateForm, EventAdminForm, OccasionAdminForm, duplicate_event
 from .models import (
     AgendaItem,
@@ -47,7 +48,8 @@ class DocumentInline(admin.TabularInline):
     fields = ["title", "file", "url", "added_at"]
     readonly_fields = ["added_at"]
     extra = 0
-    formfield_overrides = HTTPS_LINKS
+    # Uploads are checked by Document.clean (events.uploads); the widget links to the served file.
+    formfield_overrides = {**HTTPS_LINKS, models.FileField: {"widget": uploads.DocumentFileWidget}}
 
 
 @admin.register(Theme)
@@ -64,8 +66,9 @@ class ContactPersonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin):
-    list_display = ["title", "organizing_bodies", "event_count"]
+class SeriesAdmin(TeamScopedAdmin, admin.ModelAdmin):
+    team_path = "team"
+    list_display = ["title", "organizing_bodies", "team", "event_count"]
     search_fields = ["title", "summary", "organizing_bodies"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["contacts"]
@@ -113,14 +116,16 @@ def _after_schedule_change(request, model_admin: admin.ModelAdmin, event: Event)
         )
 
 
-class DayPartInline(admin.TabularInline):
+class DayPartInline(TeamScopedAdmin, admin.TabularInline):
     model = DayPart
+    team_path = "occasion__event__team"
     fields = ["number", "starts_at", "ends_at"]
     extra = 1
 
 
-class OccasionInline(admin.StackedInline):
+class OccasionInline(TeamScopedAdmin, admin.StackedInline):
     model = Occasion
+    team_path = "event__team"
     form = OccasionAdminForm
     fields = [
         ("label", "capacity", "seats_taken"),
@@ -143,8 +148,9 @@ class OccasionInline(admin.StackedInline):
         return f"{occasion.confirmed_count} / {occasion.waitlisted_count}"
 
 
-class AgendaItemInline(admin.TabularInline):
+class AgendaItemInline(TeamScopedAdmin, admin.TabularInline):
     model = AgendaItem
+    team_path = "event__team"
     fields = ["day_part", "starts", "ends", "title", "kind", "speakers", "description"]
     autocomplete_fields = ["speakers"]
     extra = 0
@@ -177,11 +183,19 @@ def _count_of(status: str):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(TeamScopedAdmin, admin.ModelAdmin):
+    team_path = "team"
     form = EventAdminForm
-    list_display = ["title", "series", "main_theme", "format", "starts_at", "status", "seats"]
-    list_filter = ["status", "format", "series", "main_theme"]
-    list_select_related = ["series", "main_theme"]
+    list_display = ["title", "series", "team", "main_theme", "format", "starts_at", "status", "seats"]
+    # Only the series and teams of the events the organizer sees.
+    list_filter = [
+        "status",
+        "format",
+        ("series", VisibleRelatedFilter),
+        ("team", VisibleRelatedFilter),
+        "main_theme",
+    ]
+    list_select_related = ["series", "team", "main_theme"]
     search_fields = ["title", "slug", "summary", "series__title"]
     date_hierarchy = "starts_at"
     prepopulated_fields = {"slug": ["title"]}
@@ -214,7 +228,7 @@ class EventAdmin(admin.ModelAdmin):
                 "fields": [
                     "title",
                     "slug",
-                    "series",
+                    ("series", "team"),
                     ("main_theme", "format", "language"),
                     "themes",
                     "summary",
@@ -297,6 +311,7 @@ class EventAdmin(admin.ModelAdmin):
         ]
 
     def _event_for_page(self, request, object_id: str, *, with_participants: bool = False) -> Event:
+        # get_object reads through get_queryset: another team's event is not found.
         event = self.get_object(request, unquote(object_id))
         if event is None:
             raise Http404
@@ -322,11 +337,15 @@ class EventAdmin(admin.ModelAdmin):
 
     def participants_csv_view(self, request, object_id):
         event = self._event_for_page(request, object_id, with_participants=True)
-        return admin_views.export_csv(admin_views.participants(event.registrations.active()), event.slug)
+        return admin_views.export_csv(
+            admin_views.participants(event.registrations.active()), event.slug, user=request.user
+        )
 
     def participants_xlsx_view(self, request, object_id):
         event = self._event_for_page(request, object_id, with_participants=True)
-        return admin_views.export_xlsx(admin_views.participants(event.registrations.active()), event.slug)
+        return admin_views.export_xlsx(
+            admin_views.participants(event.registrations.active()), event.slug, user=request.user
+        )
 
     # --- actions ---
 
@@ -431,10 +450,11 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Occasion)
-class OccasionAdmin(admin.ModelAdmin):
+class OccasionAdmin(TeamScopedAdmin, admin.ModelAdmin):
+    team_path = "event__team"
     form = OccasionAdminForm
     list_display = ["__str__", "event", "starts_at", "ends_at", "capacity", "confirmed", "waitlisted"]
-    list_filter = ["event"]
+    list_filter = [("event", VisibleRelatedFilter)]
     list_select_related = ["event"]
     search_fields = ["label", "venue", "event__title"]
     autocomplete_fields = ["event"]

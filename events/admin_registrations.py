@@ -4,10 +4,12 @@ events.services (confirm over quota, cancel, move, attendance), exports and the 
 from collections.abc import Callable
 
 from django.contrib import admin, messages
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import admin_views, services
+from .admin_scoping import TeamScopedAdmin, VisibleRelatedFilter, may_see_needs
 from .admin_views import MoveForm
 from .models import (
     Occasion,
@@ -21,13 +23,18 @@ WAITLISTED = Registration.Status.WAITLISTED
 
 
 class OccasionFilter(admin.SimpleListFilter):
-    """Occasions with their event in one query, narrowed to the event chosen in its filter."""
+    """Occasions of the events the user sees, with their event in one query, narrowed to the
+    event chosen in its filter."""
 
     title = _("occasion")
     parameter_name = "occasion"
 
     def lookups(self, request, model_admin):
-        occasions = Occasion.objects.select_related("event").order_by("event__starts_at", "starts_at", "pk")
+        occasions = (
+            Occasion.objects.visible_to(request.user)
+            .select_related("event")
+            .order_by("event__starts_at", "starts_at", "pk")
+        )
         event_id = request.GET.get("event__id__exact", "")
         if event_id.isdigit():
             occasions = occasions.filter(event_id=event_id)
@@ -47,8 +54,9 @@ class OrganizationKindFilter(admin.ChoicesFieldListFilter):
         self.title = _("organization kind")
 
 
-class RegistrationLogInline(admin.TabularInline):
+class RegistrationLogInline(TeamScopedAdmin, admin.TabularInline):
     model = RegistrationLog
+    team_path = "registration__event__team"
     fields = ["at", "action", "actor", "detail", "notify"]
     readonly_fields = fields
     extra = 0
@@ -68,7 +76,8 @@ class RegistrationLogInline(admin.TabularInline):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(TeamScopedAdmin, admin.ModelAdmin):
+    team_path = "event__team"
     list_display = [
         "user_name",
         "user_email",
@@ -81,7 +90,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         "attended",
     ]
     list_filter = [
-        "event",
+        ("event", VisibleRelatedFilter),
         OccasionFilter,
         "status",
         # Only organizations with registrations: the full list has over 400.
@@ -104,7 +113,8 @@ class RegistrationAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Needs and consent"), {"fields": ["diet", "accessibility", "listed"]}),
+        # See get_fieldsets.
+        (_("Needs and consent"), {"fields": ["diet", "accessibility", "needs_erased_on", "listed"]}),
         (_("Dates"), {"fields": [("created_at", "queued_at"), ("confirmed_at", "cancelled_at")]}),
     ]
     # Only events.services changes who holds which seat; here organizers edit what the member
@@ -117,6 +127,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         "status",
         "wait_reason",
         "waitlist_position",
+        "needs_erased_on",
         "over_quota",
         "attended",
         "created_at",
@@ -136,6 +147,18 @@ class RegistrationAdmin(admin.ModelAdmin):
         "print_participant_list",
     ]
 
+    _NEEDS = ("diet", "accessibility")
+
+    def get_fieldsets(self, request, obj=None):
+        # Needs are special-category data: only the event's own team sees (and edits) them.
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and may_see_needs(request.user, obj.event):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in self._NEEDS]})
+            for name, options in fieldsets
+        ]
+
     # Registrations are made through services.register, which keeps to the registration window,
     # the profile and the quota; members and their coordinators register on the site.
     def has_add_permission(self, request):
@@ -147,15 +170,23 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("name"), ordering="user__full_name")
     def user_name(self, registration):
+        if registration.user is None:
+            return _("(account deleted)")
         return registration.user.full_name or registration.user.email
 
     @admin.display(description=_("email address"), ordering="user__email")
     def user_email(self, registration):
-        return registration.user.email
+        return registration.user.email if registration.user else ""
 
     @admin.display(description=_("place on the waiting list"))
     def waitlist_position(self, registration):
         return services.waitlist_position(registration) or "–"
+
+    @admin.display(description=_("needs erased on"))
+    def needs_erased_on(self, registration):
+        # Retention (RETENTION_NEEDS_DAYS after the event ends), so organizers know until when.
+        day = services.needs_erasure_date(registration.event)
+        return date_format(day, "DATE_FORMAT") if day else _("when the event has dates")
 
     # --- actions ---
 
@@ -297,11 +328,11 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Export selected as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
-        return admin_views.export_csv(admin_views.participants(queryset), "registrations")
+        return admin_views.export_csv(admin_views.participants(queryset), "registrations", user=request.user)
 
     @admin.action(description=_("Export selected as Excel"), permissions=["view"])
     def export_xlsx(self, request, queryset):
-        return admin_views.export_xlsx(admin_views.participants(queryset), "registrations")
+        return admin_views.export_xlsx(admin_views.participants(queryset), "registrations", user=request.user)
 
     @admin.action(description=_("Print participant list"), permissions=["view"])
     def print_participant_list(self, request, queryset):

@@ -29,8 +29,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from members.models import User
+from members.text import normalize
 
 from . import services
+from .admin_scoping import needs_visibility
 from .models import DayPart, Event, Occasion, Registration
 
 CONFIRMED = Registration.Status.CONFIRMED
@@ -40,6 +42,14 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 # A spreadsheet runs a cell that starts with one of these as a formula; members write the diet
 # and accessibility fields themselves.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def needs_notice() -> str:
+    return _(
+        "Dietary and accessibility needs are special-category personal data (health, religion). "
+        "Share them only with those who need them for this event (catering, the venue), keep "
+        "this file no longer than the event needs it, and delete it afterwards."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,6 +106,7 @@ class EventAdminForm(forms.ModelForm):
             "title",
             "slug",
             "series",
+            "team",
             "main_theme",
             "themes",
             "summary",
@@ -328,30 +339,40 @@ def participants(registrations: QuerySet) -> QuerySet:
     )
 
 
-def _columns() -> list[str]:
-    return [
-        _("Name"),
-        _("Organization"),
-        _("Role"),
-        _("Email"),
-        _("Occasion"),
-        _("Status"),
-        _("Dietary needs"),
-        _("Accessibility needs"),
-    ]
+def _table(registrations: Iterable[Registration], user) -> tuple[list[str], list[list[str]], bool]:
+    """The header and rows of an export. The needs columns are there only when `user` may see
+    the needs of some row (see admin_scoping.may_see_needs), and their headers say what they
+    are; a row of an event outside the user's teams says its needs are not shown."""
+    registrations = list(registrations)
+    needs_shown = needs_visibility(user)
+    shown = [needs_shown(registration) for registration in registrations]
+    with_needs = any(shown)
+    header = [_("Name"), _("Organization"), _("Role"), _("Email"), _("Occasion"), _("Status")]
+    if with_needs:
+        header += [
+            _("Dietary needs (special-category data)"),
+            _("Accessibility needs (special-category data)"),
+        ]
+    rows = []
+    for registration, visible in zip(registrations, shown, strict=True):
+        row = _row(registration)
+        if with_needs:
+            row += [registration.diet, registration.accessibility] if visible else [_("(not shown)")] * 2
+        # Text stored before members.text's rule may still hold bidirectional overrides that
+        # would reorder what a spreadsheet shows.
+        rows.append([normalize(str(value)) for value in row])
+    return header, rows, with_needs
 
 
 def _row(registration: Registration) -> list[str]:
     user = registration.user
     return [
-        user.full_name,
+        user.full_name if user else _("(account deleted)"),
         registration.organization.name,
-        user.get_role_display(),
-        user.email,
+        user.get_role_display() if user else "",
+        user.email if user else "",
         str(registration.occasion),
         registration.get_status_display(),
-        registration.diet,
-        registration.accessibility,
     ]
 
 
@@ -359,29 +380,29 @@ def _filename(stem: str, extension: str) -> str:
     return f"{stem}-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
-def export_csv(registrations: Iterable[Registration], stem: str) -> HttpResponse:
+def export_csv(registrations: Iterable[Registration], stem: str, *, user) -> HttpResponse:
+    header, rows, _with_needs = _table(registrations, user)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(stem, "csv")}"'
     # Excel reads a CSV without a byte-order mark as ANSI and garbles æ, ø, å and ä.
     response.write("\ufeff")
     writer = csv.writer(response)
-    writer.writerow(_columns())
-    for registration in registrations:
-        writer.writerow(
-            ["'" + value if value.startswith(FORMULA_PREFIXES) else value for value in _row(registration)]
-        )
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["'" + value if value.startswith(FORMULA_PREFIXES) else value for value in row])
     return response
 
 
-def export_xlsx(registrations: Iterable[Registration], stem: str) -> HttpResponse:
+def export_xlsx(registrations: Iterable[Registration], stem: str, *, user) -> HttpResponse:
+    header, rows, with_needs = _table(registrations, user)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Participants")[:31]
-    sheet.append(_columns())
+    sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for registration in registrations:
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) for value in _row(registration)])
+    for row in rows:
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) for value in row])
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             # openpyxl stores text starting with "=" as a formula; keep what members wrote as text.
@@ -391,6 +412,11 @@ def export_xlsx(registrations: Iterable[Registration], stem: str) -> HttpRespons
     for column in sheet.columns:
         width = max(len(str(cell.value or "")) for cell in column)
         sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 50)
+    if with_needs:
+        # Whoever opens the file later, or receives it forwarded, reads why it needs care.
+        notice = workbook.create_sheet(_("Data protection")[:31])
+        notice.append([needs_notice()])
+        notice.column_dimensions["A"].width = 120
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
@@ -404,6 +430,9 @@ def participant_list(
     """The attendance list to print: confirmed participants, one table per occasion."""
     confirmed = list(participants(registrations.filter(status=CONFIRMED)))
     left_out = registrations.exclude(status=CONFIRMED).count()
+    needs_shown = needs_visibility(request.user)
+    for registration in confirmed:
+        registration.needs_shown = needs_shown(registration)
     return TemplateResponse(
         request,
         "admin/events/participant_list.html",
@@ -414,6 +443,8 @@ def participant_list(
             "title": title,
             "registrations": confirmed,
             "left_out": left_out,
+            "with_needs": any(registration.needs_shown for registration in confirmed),
+            "needs_notice": needs_notice(),
             "printed_at": timezone.now(),
         },
     )

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from members import services as member_services
-from members.models import Organization, User
+from members.models import Organization, Team, User
 
 from . import services
 from .models import (
@@ -130,6 +130,12 @@ def _agenda(event, items) -> None:
         item.speakers.set(speakers)
 
 
+def _team(name: str, organizer_email: str) -> Team:
+    team, _ = Team.objects.get_or_create(name=name)
+    team.members.add(User.objects.get(email=organizer_email))
+    return team
+
+
 def _county_board_members(password: str) -> list[User]:
     # Eight boards with four people each, and one more from Västerbotten.
     codes = ["01", "03", "04", "05", "06", "07", "08", "12"]
@@ -161,6 +167,10 @@ def seed(password: str) -> list[str]:
     today = timezone.localdate()
     now = timezone.now()
     load_themes(Theme)
+    # Each organizer sees only the events of their team: KL's organizer the Danish meetings,
+    # the county boards' organizer the Swedish workshop.
+    kl_team = _team("KL – grøn mobilitet", "organizer@kl.dk")
+    county_team = _team("Länsstyrelserna – Klimatsmarta länstransportplaner", "organizer@lansstyrelsen.se")
 
     kl = _contact("Karen Holm", "organizer@kl.dk", "KL", "+45 3370 3370")
     kl_series, _ = Series.objects.update_or_create(
@@ -170,6 +180,7 @@ def seed(password: str) -> list[str]:
             "summary": "KL's netværk for kommunale chefer og medarbejdere med ansvar for grøn mobilitet.",
             "description": KL_DESCRIPTION,
             "organizing_bodies": "KL – Kommunernes Landsforening",
+            "team": kl_team,
         },
     )
     kl_series.contacts.set([kl])
@@ -179,6 +190,7 @@ def seed(password: str) -> list[str]:
         "netvaerksmode-ladeinfrastruktur",
         title="Netværksmøde: Udrulning af ladeinfrastruktur",
         series=kl_series,
+        team=kl_team,
         main_theme=_theme("charging-infrastructure"),
         summary="Hvordan kommunerne kan planlægge og udrulle ladeinfrastruktur til elbiler.",
         description=KL_DESCRIPTION,
@@ -225,6 +237,7 @@ def seed(password: str) -> list[str]:
         "netvaerksmode-cykelinfrastruktur",
         title="Netværksmøde: Cykelinfrastruktur",
         series=kl_series,
+        team=kl_team,
         main_theme=_theme("cycling"),
         summary="Erfaringer med cykelstier, cykelparkering og sammenhæng til kollektiv transport.",
         description="Oplæg og drøftelser om kommunal cykelinfrastruktur.",
@@ -254,6 +267,7 @@ def seed(password: str) -> list[str]:
             "summary": "Ett samarbete mellan RUS och LEKS.",
             "description": SE_SERIES_DESCRIPTION,
             "organizing_bodies": "RUS och LEKS",
+            "team": county_team,
         },
     )
     se_series.contacts.set(se_contacts)
@@ -267,6 +281,7 @@ def seed(password: str) -> list[str]:
         "workshop-klimatsmarta-lanstransportplaner",
         title="Workshop: Klimatsmarta länstransportplaner och samhällsplanering",
         series=se_series,
+        team=county_team,
         main_theme=_theme("climate-smart-planning"),
         summary="Transporter och fysisk planering: tre digitala tillfällen, lunch till lunch.",
         description=SE_DESCRIPTION,

@@ -17,7 +17,10 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Organization, User
+from members.models import Organization, Team, User
+from members.text import PersonTextModel
+
+from . import uploads
 
 
 class Theme(models.Model):
@@ -53,7 +56,9 @@ class Theme(models.Model):
         return getattr(self, f"name_{get_language()}", "") or self.name
 
 
-class ContactPerson(models.Model):
+class ContactPerson(PersonTextModel, models.Model):
+    person_text_fields = ("name", "phone", "organization")  # members.text: no invisible or bidi characters
+
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("email address"))
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -68,6 +73,22 @@ class ContactPerson(models.Model):
         return self.name
 
 
+def team_visibility(user, team_path: str = "team") -> Q:
+    """The one rule of who sees what in the organizers' admin: a superuser sees everything, an
+    organizer what their teams own (found by following `team_path` from the model to its
+    team), anyone else nothing. Rows without a team are the superusers' alone."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    return Q(**{f"{team_path}__in": Team.objects.of(user)})
+
+
+class SeriesQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(team_visibility(user, "team"))
+
+
 class Series(models.Model):
     """A network or project that events belong to, e.g. KL's network on green mobility."""
 
@@ -77,6 +98,17 @@ class Series(models.Model):
     description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
     organizing_bodies = models.CharField(_("organizing bodies"), max_length=300, blank=True)
     contacts = models.ManyToManyField(ContactPerson, blank=True, verbose_name=_("contact persons"))
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="series",
+        verbose_name=_("organizer team"),
+        help_text=_("The team that runs the series; only its organizers see and change it."),
+    )
+
+    objects = SeriesQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("series")
@@ -118,6 +150,10 @@ class EventQuerySet(models.QuerySet):
     def past(self):
         return self.filter(ends_at__lt=timezone.now())
 
+    def visible_to(self, user):
+        """The events `user` may see and change in admin (their teams' events)."""
+        return self.filter(team_visibility(user, "team"))
+
 
 class Event(models.Model):
     class Status(models.TextChoices):
@@ -143,6 +179,18 @@ class Event(models.Model):
         blank=True,
         related_name="events",
         verbose_name=_("series"),
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("organizer team"),
+        help_text=_(
+            "The team that runs the event: only its organizers see and change the event, its "
+            "registrations and participants' needs."
+        ),
     )
     main_theme = models.ForeignKey(
         Theme, on_delete=models.PROTECT, related_name="main_events", verbose_name=_("main theme")
@@ -243,6 +291,9 @@ class OccasionQuerySet(models.QuerySet):
             ),
         )
 
+    def visible_to(self, user):
+        return self.filter(team_visibility(user, "event__team"))
+
 
 class Occasion(models.Model):
     """One date of an event (the Swedish workshop runs on three), with its own seats."""
@@ -310,7 +361,9 @@ class DayPart(models.Model):
         return f"{self.number}"
 
 
-class Speaker(models.Model):
+class Speaker(PersonTextModel, models.Model):
+    person_text_fields = ("name", "organization")  # members.text: no invisible or bidi characters
+
     name = models.CharField(_("name"), max_length=200)
     organization = models.CharField(_("organization"), max_length=200, blank=True)
 
@@ -387,6 +440,16 @@ class Document(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        super().clean()
+        # Only a new upload is checked: a file stored before the allow-list stays editable
+        # (its title, its link) and is served as a download (events.views.document_file).
+        if self.file and not self.file._committed:
+            try:
+                uploads.validate_document_upload(self.file)
+            except ValidationError as error:
+                raise ValidationError({"file": error}) from None
+
     @property
     def href(self) -> str:
         return reverse("events:document", args=[self.pk]) if self.file else self.url
@@ -402,8 +465,12 @@ class RegistrationQuerySet(models.QuerySet):
     def waitlisted(self):
         return self.filter(status=Registration.Status.WAITLISTED)
 
+    def visible_to(self, user):
+        """The registrations of the events `user` may see in admin: who registered, with what."""
+        return self.filter(team_visibility(user, "event__team"))
 
-class Registration(models.Model):
+
+class Registration(PersonTextModel, models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("Confirmed")
         WAITLISTED = "waitlisted", _("On the waiting list")
@@ -416,9 +483,18 @@ class Registration(models.Model):
         UNVERIFIED = "unverified", _("Organization membership not yet verified")
 
     ACTIVE = (Status.CONFIRMED, Status.WAITLISTED)
+    # Members write their needs themselves: normalized on every validation (members.text).
+    person_text_fields = ("diet", "accessibility")
 
+    # Empty once the member's account was erased: the registration stays as a count (seats,
+    # quotas and statistics stay right) without the person.
     user = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="registrations", verbose_name=_("member")
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="registrations",
+        verbose_name=_("member"),
     )
     # Denormalized from the occasion so the database can keep one active registration per event.
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations", editable=False)
@@ -467,7 +543,8 @@ class Registration(models.Model):
         indexes = [models.Index(fields=["event", "status", "queued_at"])]
 
     def __str__(self) -> str:
-        return f"{self.user} – {self.occasion}"
+        # No user once the member's account was erased.
+        return f"{self.user or gettext('(account deleted)')} – {self.occasion}"
 
     @property
     def is_active(self) -> bool:

@@ -48,8 +48,11 @@ def upcoming_events(limit: int = 5) -> QuerySet:
     return event_list()[:limit]
 
 
-def event_for_page(slug: str, *, include_drafts: bool = False) -> Event:
-    events = Event.objects.all() if include_drafts else Event.objects.published()
+def event_for_page(slug: str, *, viewer=None) -> Event:
+    """A published event, or a draft for its own team's organizers to preview."""
+    events = Event.objects.published()
+    if viewer is not None and viewer.is_staff:
+        events = events | Event.objects.visible_to(viewer)
     return (
         events.select_related("series", "main_theme")
         .prefetch_related(

@@ -4,6 +4,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .text import PersonTextModel
+
 
 class OrganizationQuerySet(models.QuerySet):
     def active(self):
@@ -109,9 +111,12 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(PersonTextModel, AbstractBaseUser, PermissionsMixin):
     """A member of the network. The email address is the login; the profile fields live here
     so that seat quotas can read the organization without a join."""
+
+    # Normalized and refused when invisible on every validation (members.text), admin too.
+    person_text_fields = ("full_name", "job_title", "phone")
 
     class Role(models.TextChoices):
         MANAGER = "manager", _("Manager")
@@ -197,3 +202,34 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def profile_complete(self) -> bool:
         return bool(self.full_name and self.organization_id and self.role)
+
+
+class TeamQuerySet(models.QuerySet):
+    def of(self, user) -> "TeamQuerySet":
+        """The teams `user` belongs to."""
+        return self.filter(members=user)
+
+
+class Team(models.Model):
+    """A group of organizers who run a set of events and series together (as pretix's teams
+    do). An organizer sees and changes only what their teams own; a superuser sees all."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    members = models.ManyToManyField(
+        User,
+        blank=True,
+        related_name="organizer_teams",
+        verbose_name=_("organizers"),
+        limit_choices_to={"is_staff": True},
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organizer team")
+        verbose_name_plural = _("organizer teams")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -126,6 +126,10 @@ def organizer(db) -> User:
     user.user_permissions.set(
         Permission.objects.filter(content_type__app_label__in=["members", "events", "newsletters"])
     )
+    from tests.factories import organizer_team
+
+    # A member of the team that runs the events tests/factories.py builds.
+    organizer_team().members.add(user)
     return user
 
 

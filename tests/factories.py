@@ -8,8 +8,18 @@ from django.utils.text import slugify
 
 from events import services
 from events.models import DayPart, Event, Occasion, Theme
+from members.models import Team
 
 _numbers = itertools.count(1)
+
+# The organizer team of the `organizer` fixture; events belong to it unless a test says otherwise.
+DEFAULT_TEAM = "Test team"
+
+
+def organizer_team(name: str = DEFAULT_TEAM, *members) -> Team:
+    created = Team.objects.get_or_create(name=name)[0]
+    created.members.add(*members)
+    return created
 
 
 def theme(slug: str = "charging", name: str = "Charging infrastructure") -> Theme:
@@ -31,9 +41,10 @@ def event(
     opens_at: dt.datetime | None = None,
     closes_at: dt.datetime | None = None,
     cancellation_deadline: dt.datetime | None = None,
+    team: Team | None = None,
 ) -> Event:
     """A published event with one occasion per capacity, a week apart, each of `half_days`
-    consecutive half-days (lunch to lunch when 2)."""
+    consecutive half-days (lunch to lunch when 2), run by `team` (the default test team)."""
     now = timezone.now()
     title = title or f"Workshop {next(_numbers)}"
     first_day = (now + dt.timedelta(days=days_ahead)).replace(hour=12, minute=0, second=0, microsecond=0)
@@ -51,6 +62,7 @@ def event(
         quota_release_at=release_at,
         waitlist_policy=policy,
         status=status,
+        team=team or organizer_team(),
     )
     for index, capacity in enumerate(capacities):
         occasion = Occasion.objects.create(

@@ -534,8 +534,8 @@ HEADER = [
     "Email",
     "Occasion",
     "Status",
-    "Dietary needs",
-    "Accessibility needs",
+    "Dietary needs (special-category data)",
+    "Accessibility needs (special-category data)",
 ]
 
 
@@ -695,6 +695,7 @@ def test_occupancy_needs_the_view_event_permission(client, organizer):
     staff = make_member("assistant@kl.dk", organizer.organization, full_name="Assistant")
     staff.is_staff = True
     staff.save()
+    factories.organizer_team().members.add(staff)
     client.force_login(staff)
 
     assert client.get(url).status_code == 403

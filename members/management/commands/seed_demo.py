@@ -108,6 +108,18 @@ DEMO_USERS = [
 ]
 
 
+# The demo's superuser: manages organizer teams and sees every event. The organizers above see
+# only their own team's events (KL's Danish meetings; the county boards' Swedish workshop).
+DEMO_ADMIN = (
+    "admin@kl.dk",
+    "Peter Lund",
+    ("DK", "other", "KL"),
+    "manager",
+    "Portaladministrator",
+    "da",
+)
+
+
 class Command(BaseCommand):
     help = "Create or update demo organizers and members (idempotent)."
 
@@ -133,15 +145,21 @@ class Command(BaseCommand):
         OrganizationDomain.objects.get_or_create(organization=kl, domain="kl.dk")
         organizers = services.ensure_organizer_group()
 
-        for email, name, (country, kind, code), role, title, language, staff in DEMO_USERS:
+        for email, name, (country, kind, code), role, title, language, staff in [
+            *DEMO_USERS,
+            (*DEMO_ADMIN, True),
+        ]:
             user = User.objects.filter(email=email).first() or User.objects.create_user(email, DEMO_PASSWORD)
             user.set_password(DEMO_PASSWORD)
             user.is_staff = staff
+            # Organizers are no superusers: each sees only their team's events (an earlier
+            # version of the demo made organizer@kl.dk one).
+            user.is_superuser = email == DEMO_ADMIN[0]
             user.save()
             EmailAddress.objects.update_or_create(
                 user=user, email=email, defaults={"verified": True, "primary": True}
             )
-            if staff:
+            if staff and not user.is_superuser:
                 user.groups.add(organizers)
             organization = Organization.objects.get(country=country, kind=kind, official_code=code)
             services.update_profile(
@@ -152,11 +170,6 @@ class Command(BaseCommand):
                 job_title=title,
                 preferred_language=language,
             )
-
-        admin_user = User.objects.get(email="organizer@kl.dk")
-        if not admin_user.is_superuser:
-            admin_user.is_superuser = True
-            admin_user.save(update_fields=["is_superuser"])
 
         # The events app builds on these members; imported here so members stays usable alone.
         from events.demo import seed as seed_events
@@ -169,5 +182,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {email:38} {'organizer' if staff else 'member':9} password: {DEMO_PASSWORD}"
             )
+        self.stdout.write(f"  {DEMO_ADMIN[0]:38} {'superuser':9} password: {DEMO_PASSWORD}")
         for line in more:
             self.stdout.write(line)
