@@ -162,7 +162,11 @@ def test_publishing_to_a_broker_that_is_down_keeps_the_message_pending(db, setti
 
 
 def test_organizers_see_messages_and_resend_a_failed_one(client, organizer):
-    message = _enqueue()
+    from members.models import Team
+
+    team = Team.objects.create(name="KL")
+    team.members.add(organizer)
+    message = _enqueue(team=team)  # organizers see the messages of their teams' events
     OutgoingMessage.objects.filter(pk=message.pk).update(status=Status.FAILED, last_error="550 no such user")
     organizer.user_permissions.add(*_outbox_permissions())
     client.force_login(organizer)

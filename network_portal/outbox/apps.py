@@ -8,5 +8,13 @@ class OutboxConfig(AppConfig):
     verbose_name = _("Outgoing email")
 
     def ready(self) -> None:
+        from members import privacy
+
         # The project's own deployment checks (links in every email depend on SITE_URL).
         from network_portal import checks  # noqa: F401
+
+        from . import services
+
+        # After the registrations (order 100): the cancellation notices their erasure writes
+        # to the member are erased here with every other message to them.
+        privacy.register("emails", export=services.export_for_user, erase=services.erase_for_user, order=900)

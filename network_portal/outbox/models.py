@@ -6,6 +6,34 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# What each kind of message is, for organizers reading the outbox (the kind is the template's
+# name: the portal's own in templates/emails/, allauth's account emails by their prefix).
+KIND_LABELS = {
+    "registration_confirmed": _("Registration confirmed"),
+    "registration_waitlisted": _("On the waiting list"),
+    "registration_promoted": _("Moved up from the waiting list"),
+    "registration_cancelled": _("Registration cancelled"),
+    "event_changed": _("Event changed"),
+    "event_cancelled": _("Event cancelled"),
+    "organizer_message": _("Message from the organizers"),
+    "reminder": _("Reminder"),
+    "newsletter_confirm": _("Newsletter sign-up confirmation"),
+    "event_alert": _("New event alert"),
+    "login_code": _("Sign-in code"),
+    "password_reset_key": _("Password reset link"),
+    "email_confirmation": _("Email address confirmation"),
+    "email_confirmation_signup": _("Sign-up confirmation"),
+    "email_changed": _("Email address changed"),
+    "password_changed": _("Password changed"),
+    "password_set": _("Password set"),
+    "unknown_account": _("Password reset for an unknown address"),
+    "account_already_exists": _("Sign-up with an existing address"),
+}
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
 
 class OutgoingMessageQuerySet(models.QuerySet):
     def pending(self):
@@ -14,6 +42,25 @@ class OutgoingMessageQuerySet(models.QuerySet):
     def due(self, at=None):
         """Pending and not waiting for a retry's back-off."""
         return self.pending().filter(next_attempt_at__lte=at or timezone.now())
+
+    def visible_to(self, user):
+        """What `user` may see in admin: a superuser everything; an organizer the messages about
+        their teams' events. Messages about no event (account emails with their secrets,
+        newsletter notices) concern no team, so only superusers see them."""
+        if user.is_superuser:
+            return self.all()
+        if not user.is_staff:
+            return self.none()
+        return self.filter(team__members=user)
+
+    def to_member(self, user):
+        """Every message the portal wrote to `user`: linked to the account, or addressed to one
+        of its email addresses (messages written before the account existed or was linked)."""
+        addresses = {user.email, *user.emailaddress_set.values_list("email", flat=True)}
+        to_address = models.Q()
+        for address in filter(None, addresses):
+            to_address |= models.Q(recipient__iexact=address)
+        return self.filter(models.Q(user=user) | to_address)
 
 
 class OutgoingMessage(models.Model):
@@ -37,6 +84,16 @@ class OutgoingMessage(models.Model):
         related_name="outgoing_messages",
         verbose_name=_("member"),
     )
+    # The organizer team whose event the message is about: organizers see only their teams'
+    # messages; messages about no event (account emails, newsletter notices) only superusers.
+    team = models.ForeignKey(
+        "members.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organizer team"),
+    )
     language = models.CharField(_("language"), max_length=8, blank=True)
     from_email = models.CharField(_("from"), max_length=300)
     reply_to = models.CharField(_("reply to"), max_length=300, blank=True)
@@ -47,7 +104,11 @@ class OutgoingMessage(models.Model):
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
     # Account emails carry secrets (sign-in codes, password-reset links): organizers must not
     # read them in admin, and their bodies are wiped once sent.
+    # Their bodies are stored encrypted (outbox/secrets.py) and withdrawn after OUTBOX_SECRET_TTL.
     sensitive = models.BooleanField(_("contains a secret"), default=False)
+    # When the bodies and attachments were removed: a secret once sent, failed or expired, any
+    # message after OUTBOX_RETENTION_DAYS. The row stays as the record that it was sent.
+    body_removed_at = models.DateTimeField(_("body removed"), null=True, blank=True)
     # When the send task was last handed to the broker: the sweep does not publish it again
     # while it is likely still queued.
     published_at = models.DateTimeField(_("published"), null=True, blank=True)

@@ -21,6 +21,7 @@ import smtplib
 import time
 from email.headerregistry import Address
 from email.utils import make_msgid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -31,7 +32,11 @@ from django.utils import timezone, translation
 
 from network_portal.links import site_host
 
+from . import secrets
 from .models import OutgoingMessage
+
+if TYPE_CHECKING:
+    from members.models import Team, User
 
 logger = logging.getLogger(__name__)
 Status = OutgoingMessage.Status
@@ -80,15 +85,26 @@ def enqueue(
     attachments: list[dict] | None = None,
     headers: dict[str, str] | None = None,
     sensitive: bool = False,
+    team: Team | None = None,
 ) -> OutgoingMessage:
     """Record a message in the current transaction and publish its send task on commit. The
-    same key twice records and sends it once."""
+    same key twice records and sends it once.
+
+    `sensitive` bodies (sign-in codes, reset and confirmation links) are stored encrypted and
+    withdrawn if not sent within OUTBOX_SECRET_TTL. `team` is the organizer team whose event
+    the message is about: its organizers see the message in admin.
+    """
+    if sensitive:
+        # Sealed here, opened only by _as_email in the send task. The subject stays readable:
+        # allauth's subjects ("Sign-In Code", "Password Reset Email") carry no secret.
+        text, html = secrets.seal(text), secrets.seal(html)
     message, created = OutgoingMessage.objects.get_or_create(
         idempotency_key=key,
         defaults={
             "kind": kind,
             "recipient": recipient,
             "user": user,
+            "team": team,
             "language": language,
             "from_email": default_from(),
             "reply_to": reply_to,
@@ -134,7 +150,14 @@ def publish(pk: int, *, retrying: bool = False) -> bool:
 def _claim(pk: int) -> OutgoingMessage | None:
     with transaction.atomic():
         message = OutgoingMessage.objects.select_for_update().filter(pk=pk).first()
-        if message is None or message.status != Status.PENDING or message.next_attempt_at > timezone.now():
+        if message is None or message.status != Status.PENDING:
+            return None
+        if message.sensitive and message.created_at <= _secret_cutoff():
+            # A code or link that arrives this late is useless to the member and has been
+            # lying in the database for too long: withdrawn, never sent late.
+            _close(message, Status.WITHDRAWN, _SECRET_EXPIRED, notice=_REMOVED_EXPIRED)
+            return None
+        if message.next_attempt_at > timezone.now():
             return None
         message.status = Status.SENDING
         message.attempts += 1
@@ -144,21 +167,52 @@ def _claim(pk: int) -> OutgoingMessage | None:
 
 
 def _as_email(message: OutgoingMessage) -> EmailMultiAlternatives:
+    # The only place a sensitive body is decrypted: in the worker, for the SMTP server alone.
     email = EmailMultiAlternatives(
         subject=message.subject,
-        body=message.body_text,
+        body=secrets.unseal(message.body_text) if message.sensitive else message.body_text,
         from_email=message.from_email,
         to=[message.recipient],
         reply_to=[message.reply_to] if message.reply_to else None,
         headers={**message.headers, "Message-ID": message.message_id},
     )
-    email.attach_alternative(message.body_html, "text/html")
+    html = secrets.unseal(message.body_html) if message.sensitive else message.body_html
+    email.attach_alternative(html, "text/html")
     for attachment in message.attachments:
         email.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
     return email
 
 
-_WIPED = "[removed after sending: it contained a sign-in secret]"
+# What replaces a removed body. Stored English text, like last_error: it is the record of what
+# happened to the message, kept in the row.
+_REMOVED_SENT = "[removed after sending: it contained a sign-in secret]"
+_REMOVED_FAILED = "[removed: it contained a sign-in secret and could not be sent]"
+_REMOVED_EXPIRED = "[removed unsent: its sign-in secret expired (OUTBOX_SECRET_TTL)]"
+_REMOVED_SECRET = "[removed: it contained a sign-in secret]"
+_REMOVED_RETENTION = "[removed after the retention period (OUTBOX_RETENTION_DAYS)]"
+_SECRET_EXPIRED = "Not sent in time: the secret it carried expired (OUTBOX_SECRET_TTL)."
+_UNWANTED = "The recipient no longer wants this kind of message."
+
+
+def _secret_cutoff(at: dt.datetime | None = None) -> dt.datetime:
+    return (at or timezone.now()) - dt.timedelta(seconds=settings.OUTBOX_SECRET_TTL)
+
+
+def _removed_body(notice: str, at: dt.datetime) -> dict:
+    return {"body_text": notice, "body_html": notice, "attachments": [], "body_removed_at": at}
+
+
+def _close(message: OutgoingMessage, status: str, error: str = "", *, notice: str, fields=()) -> None:
+    """Put the message in a final state; a secret is removed with it, whatever the outcome."""
+    message.status = status
+    message.last_error = error
+    update = ["status", "last_error", *fields]
+    if message.sensitive and message.body_removed_at is None:
+        for name, value in _removed_body(notice, timezone.now()).items():
+            setattr(message, name, value)
+            update.append(name)
+    message.save(update_fields=update)
+
 
 # kind -> check(message) -> bool: apps say whether a queued message is still wanted when it is
 # sent (an alert to someone who has unsubscribed since must not go out).
@@ -188,9 +242,7 @@ def deliver(pk: int, connection=None) -> bool:
     if message is None:
         return False
     if not _still_wanted(message):
-        message.status = Status.WITHDRAWN
-        message.last_error = "The recipient no longer wants this kind of message."
-        message.save(update_fields=["status", "last_error"])
+        _close(message, Status.WITHDRAWN, _UNWANTED, notice=_REMOVED_SECRET)
         return False
     try:
         (connection or get_connection()).send_messages([_as_email(message)])
@@ -213,14 +265,8 @@ def deliver(pk: int, connection=None) -> bool:
     except Exception as exc:  # a bug or bad data, not the network: retrying would loop forever
         _fail(message, exc)
         return False
-    message.status = Status.SENT
     message.sent_at = timezone.now()
-    message.last_error = ""
-    fields = ["status", "sent_at", "last_error"]
-    if message.sensitive:
-        message.body_text = message.body_html = _WIPED
-        fields += ["body_text", "body_html"]
-    message.save(update_fields=fields)
+    _close(message, Status.SENT, notice=_REMOVED_SENT, fields=["sent_at"])
     return True
 
 
@@ -236,9 +282,9 @@ def _give_back(message: OutgoingMessage, error: Exception) -> None:
 
 
 def _fail(message: OutgoingMessage, error: Exception) -> None:
-    message.status = Status.FAILED
-    message.last_error = f"{error.__class__.__name__}: {error}"[:2000]
-    message.save(update_fields=["status", "last_error"])
+    # A secret that could not be sent is removed now: it is not sent again (the member asks
+    # for a new code), so nothing needs to read it.
+    _close(message, Status.FAILED, f"{error.__class__.__name__}: {error}"[:2000], notice=_REMOVED_FAILED)
     logger.error("Outbox: message %s to %s failed: %s", message.pk, message.recipient, message.last_error)
 
 
@@ -252,9 +298,22 @@ def recover_stale_claims(at: dt.datetime | None = None) -> int:
     )
 
 
+def withdraw_expired_secrets(at: dt.datetime | None = None) -> int:
+    """Withdraw sensitive messages still unsent after OUTBOX_SECRET_TTL (SMTP down for long,
+    a back-off) and remove their bodies. Returns how many."""
+    at = at or timezone.now()
+    # Pending only: a claimed message is left to its worker, which checks the expiry when it
+    # claims (and a dead worker's claim comes back as pending).
+    expired = OutgoingMessage.objects.pending().filter(sensitive=True, created_at__lte=_secret_cutoff(at))
+    return expired.update(
+        status=Status.WITHDRAWN, last_error=_SECRET_EXPIRED, **_removed_body(_REMOVED_EXPIRED, at)
+    )
+
+
 def sweep(limit: int = 500) -> int:
     """Publish pending messages whose time has come (after a broker outage, a back-off or a
     recovered claim). Returns how many were published."""
+    withdraw_expired_secrets()
     recover_stale_claims()
     recently = timezone.now() - dt.timedelta(seconds=settings.OUTBOX_REPUBLISH_AFTER)
     due = OutgoingMessage.objects.due().filter(Q(published_at__isnull=True) | Q(published_at__lt=recently))
@@ -267,11 +326,75 @@ def sweep(limit: int = 500) -> int:
 
 
 def resend(message: OutgoingMessage) -> bool:
-    """An organizer sends a failed message again."""
+    """An organizer sends a failed message again (not a removed secret: the member asks for a
+    new one)."""
     with transaction.atomic():
-        updated = OutgoingMessage.objects.filter(pk=message.pk, status=Status.FAILED).update(
+        failed = OutgoingMessage.objects.filter(
+            pk=message.pk, status=Status.FAILED, body_removed_at__isnull=True
+        )
+        updated = failed.update(
             status=Status.PENDING, next_attempt_at=timezone.now(), attempts=0, published_at=None
         )
         if updated:
             transaction.on_commit(lambda: publish(message.pk))
     return bool(updated)
+
+
+def remove_old_bodies(at: dt.datetime | None = None) -> int:
+    """Data minimisation: remove bodies, attachments and headers (personal details, calendar
+    entries, unsubscribe links) of messages older than OUTBOX_RETENTION_DAYS that are done with.
+    The row stays as the record of what was sent to whom, when. Returns how many."""
+    at = at or timezone.now()
+    cutoff = at - dt.timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    done = OutgoingMessage.objects.filter(
+        status__in=[Status.SENT, Status.FAILED, Status.WITHDRAWN],
+        created_at__lt=cutoff,
+        body_removed_at__isnull=True,
+    )
+    return done.update(headers={}, **_removed_body(_REMOVED_RETENTION, at))
+
+
+def body_removal_due(message: OutgoingMessage) -> dt.datetime | None:
+    """When the message's body will be removed; None once it has been."""
+    if message.body_removed_at is not None:
+        return None
+    if message.sensitive and message.status in (Status.PENDING, Status.SENDING):
+        return message.created_at + dt.timedelta(seconds=settings.OUTBOX_SECRET_TTL)
+    return message.created_at + dt.timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+
+
+def erase_for_user(user: User) -> None:
+    """Account erasure: delete every message to the member, by account and by address.
+    Registered with order 900, after the registrations are cancelled: the cancellation
+    notices those write to the member are erased with the rest (their send tasks find no row)."""
+    OutgoingMessage.objects.to_member(user).delete()
+
+
+def export_for_user(user: User) -> list[dict]:
+    """The emails sent to the member, for their data download: when, what and how it went,
+    without bodies (a sign-in secret is removed anyway; the rest is in the member's mailbox)."""
+    messages = OutgoingMessage.objects.to_member(user).order_by("created_at", "pk")
+    return [
+        {
+            "date": (message.sent_at or message.created_at).isoformat(),
+            "recipient": message.recipient,
+            "subject": message.subject,
+            "kind": message.kind,
+            "status": message.status,
+        }
+        for message in messages
+    ]
+
+
+def withdraw_pending(
+    keys: list[str], reason: str = "Replaced by a later message about the same thing."
+) -> int:
+    """Withdraw the messages with these idempotency keys that no worker has claimed yet (still
+    pending); a claimed or sent message is left as it is. Returns how many were withdrawn."""
+    if not keys:
+        return 0
+    # A conditional update: a worker claiming the row at the same moment holds its lock, so
+    # either the claim or the withdrawal wins, never both.
+    return OutgoingMessage.objects.filter(idempotency_key__in=keys, status=Status.PENDING).update(
+        status=Status.WITHDRAWN, last_error=reason
+    )

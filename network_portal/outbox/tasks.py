@@ -21,3 +21,9 @@ def send_message(pk: int) -> bool:
 @shared_task
 def sweep_outbox() -> int:
     return services.sweep()
+
+
+@shared_task
+def remove_old_message_bodies() -> int:
+    # Daily (CELERY_BEAT_SCHEDULE "outbox-retention"): one UPDATE of the rows past retention.
+    return services.remove_old_bodies()
