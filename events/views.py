@@ -4,6 +4,7 @@ through events.services, and each refusal comes back as a message next to the fo
 import re
 from pathlib import Path
 
+from csp.decorators import csp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from members.models import User
 
-from . import selectors, services
+from . import selectors, services, uploads
 from .calendar import calendar_feed_for
 from .forms import EventFilterForm, MoveForm, RegistrationForm
 from .models import Document, Event, Registration, Series, Theme
@@ -27,7 +28,7 @@ def _registration_for(request, pk: int) -> Registration:
     """The registration if the signed-in member may act on it (own, a coordinator's colleague,
     or an organizer); 404 otherwise, so that nobody learns others' registrations exist."""
     registration = get_object_or_404(Registration.objects.select_related("event", "occasion", "user"), pk=pk)
-    if not services.may_act_for(request.user, registration.user):
+    if not services.may_act_for(request.user, registration.user, event_id=registration.event_id):
         raise Http404
     return registration
 
@@ -75,7 +76,7 @@ def event_list(request):
 @require_GET
 def event_detail(request, slug: str):
     try:
-        event = selectors.event_for_page(slug, include_drafts=request.user.is_staff)
+        event = selectors.event_for_page(slug, viewer=request.user)
     except Event.DoesNotExist:
         raise Http404 from None
     return render(request, "events/event_detail.html", _detail_context(request, event))
@@ -132,6 +133,7 @@ def _agenda_by_day_part(event: Event) -> list[tuple[int, list]]:
 def register(request, slug: str):
     event = get_object_or_404(Event.objects.published(), slug=slug)
     form = RegistrationForm(request.POST, event=event)
+    status = 400
     if form.is_valid():
         try:
             registration = services.register(
@@ -143,6 +145,7 @@ def register(request, slug: str):
             )
         except RegistrationError as error:
             form.add_error(None, error.message)
+            status = _status_for(error)
         else:
             level = (
                 messages.SUCCESS if registration.status == Registration.Status.CONFIRMED else messages.WARNING
@@ -150,7 +153,12 @@ def register(request, slug: str):
             messages.add_message(request, level, outcome_message(registration))
             return redirect(event)
     event = selectors.event_for_page(slug)
-    return render(request, "events/event_detail.html", _detail_context(request, event, form), status=400)
+    return render(request, "events/event_detail.html", _detail_context(request, event, form), status=status)
+
+
+def _status_for(error: RegistrationError) -> int:
+    # Too many changes in a short time: 429 tells clients and monitoring it is a rate limit.
+    return 429 if error.code == "rate_limited" else 400
 
 
 @login_required
@@ -218,7 +226,9 @@ def organization_seats(request, slug: str):
     colleagues = services.colleagues_for(request.user)
     if not colleagues:
         raise PermissionDenied
-    form = RegistrationForm(request.POST or None, event=event)
+    # Bound on every POST, an empty one too: an error can only be added to a bound form.
+    form = RegistrationForm(request.POST if request.method == "POST" else None, event=event)
+    status = 400  # when the form comes back with errors
     if request.method == "POST":
         # Only the verified colleagues offered in the list; anything else typed is refused.
         member = next((c for c in colleagues if str(c.pk) == request.POST.get("member", "")), None)
@@ -236,6 +246,7 @@ def organization_seats(request, slug: str):
                 )
             except RegistrationError as error:
                 form.add_error(None, error.message)
+                status = _status_for(error)
             else:
                 messages.success(request, f"{member}: {outcome_message(registration)}")
                 return redirect("events:organization_seats", slug=event.slug)
@@ -256,7 +267,7 @@ def organization_seats(request, slug: str):
             "other_occasions": list(event.occasions.all()) if event.occasions.count() > 1 else [],
             "seats_left": services.organization_seats_left(event, request.user.organization_id),
         },
-        status=400 if form.errors else 200,
+        status=status if form.errors else 200,
     )
 
 
@@ -303,13 +314,27 @@ def theme_stylesheet(request):
 
 
 @require_GET
+@csp({"sandbox": True})
 def document_file(request, pk: int):
-    """An uploaded document (slides, a report) of a published event or of a series."""
+    """An uploaded document (slides, a report) of a published event or of a series.
+
+    Served inert whatever it holds: the type comes from the allow-list by extension (anything
+    else, e.g. a page uploaded before the list, is a download of octet-stream), browsers may not
+    sniff another, and the sandbox policy replaces the site's, so nothing in it runs as the portal.
+    """
     document = get_object_or_404(Document.objects.select_related("event").exclude(file=""), pk=pk)
     if (
         document.event is not None
         and document.event.status == Event.Status.DRAFT
-        and not request.user.is_staff
+        and not Event.objects.visible_to(request.user).filter(pk=document.event_id).exists()
     ):
-        raise Http404
-    return FileResponse(document.file.open("rb"), filename=Path(document.file.name).name)
+        raise Http404  # a draft's documents are its team's until it is published
+    served = uploads.served_as(document.file.name)
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=not served.inline,
+        filename=Path(document.file.name).name,
+        content_type=served.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
