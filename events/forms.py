@@ -3,6 +3,8 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from members.text import PersonTextField
+
 from .models import Event, Occasion, Registration, Series, Theme
 
 
@@ -56,8 +58,9 @@ class RegistrationForm(forms.Form):
         empty_label=None,
         error_messages={"invalid_choice": _("Choose one of the occasions of this event.")},
     )
-    diet = forms.CharField(label=_("Dietary needs"), max_length=200, required=False)
-    accessibility = forms.CharField(label=_("Accessibility needs"), max_length=200, required=False)
+    # Shown to organizers and in exports: no invisible or bidirectional characters (members.text).
+    diet = PersonTextField(label=_("Dietary needs"), max_length=200, required=False)
+    accessibility = PersonTextField(label=_("Accessibility needs"), max_length=200, required=False)
     listed = forms.BooleanField(
         label=Registration._meta.get_field("listed").verbose_name,
         help_text=Registration._meta.get_field("listed").help_text,

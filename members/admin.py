@@ -1,3 +1,5 @@
+import functools
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
@@ -6,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
+from .admin_erasure import AccountErasureAdminMixin
 from .models import Organization, OrganizationDomain, User
 
 
@@ -50,7 +53,7 @@ class UserChangeAdminForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AccountErasureAdminMixin, DjangoUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     ordering = ["email"]
@@ -91,7 +94,62 @@ class UserAdmin(DjangoUserAdmin):
             raise PermissionDenied
         return super().user_change_password(request, id, form_url)
 
-    actions = ["verify_membership", "revoke_verification"]
+    def get_actions(self, request):
+        # Every action, whoever adds it, obeys the rules of the change form: a list action
+        # must not change the accounts whose change form this organizer cannot open.
+        return {
+            name: (self._on_changeable_users_only(function), name, description)
+            for name, (function, _name, description) in super().get_actions(request).items()
+        }
+
+    def _on_changeable_users_only(self, action):
+        @functools.wraps(action)
+        def run(modeladmin, request, queryset):
+            selected = list(queryset)
+            allowed = [user.pk for user in selected if self.has_change_permission(request, user)]
+            refused = len(selected) - len(allowed)
+            if refused:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d selected account was not changed: you may not change it.",
+                        "%(count)d selected accounts were not changed: you may not change them.",
+                        refused,
+                    )
+                    % {"count": refused},
+                    messages.WARNING,
+                )
+            if not allowed:
+                return None
+            return action(modeladmin, request, queryset.filter(pk__in=allowed))
+
+        return run
+
+    def save_model(self, request, obj, form, change):
+        if not (change and "organization" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        # The organization changes only through members.services, which decides verification
+        # (the organizer choosing it vouches for it) and drops coordinator rights given for the
+        # old one.
+        chosen = obj.organization
+        granted_now = "is_organization_coordinator" in form.changed_data and obj.is_organization_coordinator
+        obj.organization_id = form.initial.get("organization")
+        super().save_model(request, obj, form, change)
+        services.set_organization(obj, chosen, by=request.user)
+        if granted_now:
+            # Ticked in this same save, so given for the new organization.
+            obj.is_organization_coordinator = True
+            obj.save(update_fields=["is_organization_coordinator"])
+        elif form.initial.get("is_organization_coordinator"):
+            self.message_user(
+                request,
+                _("%(user)s is no longer a coordinator: that was for the previous organization.")
+                % {"user": obj},
+                messages.WARNING,
+            )
+
+    actions = ["verify_membership", "revoke_verification", "erase_accounts"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (
@@ -136,3 +194,7 @@ class UserAdmin(DjangoUserAdmin):
         for user in queryset:
             services.revoke_verification(user)
         self.message_user(request, _("Verification revoked."), messages.SUCCESS)
+
+
+# Organizer teams have an admin of their own module.
+from . import admin_teams  # noqa: E402, F401

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Organization, User
+from .text import PersonTextField
 
 
 def _grouped_choices(organizations) -> list:
@@ -24,6 +25,9 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["full_name", "organization", "role", "job_title", "phone", "preferred_language"]
+        # The view saves cleaned_data through members.services, so the rule of members.text
+        # must hold there, not only on the model.
+        field_classes = dict.fromkeys(User.person_text_fields, PersonTextField)
         help_texts = {
             "phone": _("Optional. Organizers may call on the day of a meeting."),
             "job_title": _("As on your email signature, e.g. Mobility planner."),
@@ -35,7 +39,13 @@ class ProfileForm(forms.ModelForm):
         field = self.fields["organization"]
         field.choices = _grouped_choices(organizations)
         field.initial = self.instance.organization_id
-        if proven_by_domain:
+        if proven_by_domain and self.instance.organization_id and organizations.count() > 1:
+            # members.services: on a shared domain only the first pick counts as verified.
+            field.help_text = _(
+                "Your verified email address shows you work at one of these. A change to "
+                "another one applies to organization seats once an organizer confirms it."
+            )
+        elif proven_by_domain:
             field.help_text = _("Your verified email address shows you work at one of these.")
         else:
             field.help_text = _(

@@ -4,8 +4,13 @@ tests all change membership state through these functions.
 Membership is verified, not merely claimed, because seat quotas per organization rely on it:
 - a verified email address on exactly one organization's domain sets and verifies it;
 - a domain shared by several organizations (all Swedish county administrative boards use
-  lansstyrelsen.se) lets the member pick among those, and the pick counts as verified;
-- any other pick stays unverified until an organizer verifies it in admin.
+  lansstyrelsen.se) lets the member pick among those, and the first pick counts as verified;
+  a later change to another organization waits for an organizer, else a member whose own
+  board's seats are used could take another board's seats by switching;
+- any other pick stays unverified until an organizer verifies it in admin;
+- an organizer who sets a member's organization in admin vouches for it.
+
+Coordinator rights are given for one organization: every change of organization drops them.
 """
 
 from dataclasses import dataclass
@@ -61,17 +66,49 @@ def _mark_unverified(user: User) -> None:
     user.organization_verified_by = None
 
 
+_MEMBERSHIP_FIELDS = [
+    "organization",
+    "organization_verified_at",
+    "organization_verified_by",
+    "is_organization_coordinator",
+]
+
+
+def _move_to(user: User, organization_id: int | None) -> None:
+    """The one place a member's organization changes. Coordinator rights were given for the
+    old organization (an organizer vouched for this person there), so they stay behind."""
+    user.organization_id = organization_id
+    user.is_organization_coordinator = False
+
+
+def _domain_proves(user: User, organization_id: int, *, first_pick: bool) -> bool:
+    """Whether the verified address alone proves membership of the organization: it must be
+    the only organization on the domain, or the member's first pick among those sharing it."""
+    proven_ids = list(organizations_proven_by_email(user).values_list("pk", flat=True))
+    return organization_id in proven_ids and (len(proven_ids) == 1 or first_pick)
+
+
 @transaction.atomic
-def set_organization(user: User, organization: Organization) -> bool:
-    """Record the member's organization; returns whether the membership is verified."""
-    if organization.pk == user.organization_id and user.organization_verified:
+def set_organization(user: User, organization: Organization | None, *, by: User | None = None) -> bool:
+    """Record the member's organization; returns whether the membership is verified.
+
+    `by` is the organizer who chose it in admin: choosing it, they vouch for it.
+    """
+    new_id = organization.pk if organization is not None else None
+    if new_id == user.organization_id and user.organization_verified and by is None:
         return True
-    user.organization = organization
-    if organizations_proven_by_email(user).filter(pk=organization.pk).exists():
+    first_pick = user.organization_id is None
+    if new_id != user.organization_id:
+        _move_to(user, new_id)
+    if new_id is None:
+        _mark_unverified(user)
+    elif by is not None:
+        _mark_verified(user, by=by)
+    elif _domain_proves(user, new_id, first_pick=first_pick):
         _mark_verified(user, by=None)
     else:
         _mark_unverified(user)
-    user.save(update_fields=["organization", "organization_verified_at", "organization_verified_by"])
+    user.save(update_fields=_MEMBERSHIP_FIELDS)
     return user.organization_verified
 
 
@@ -81,7 +118,9 @@ def apply_email_domain(user: User) -> None:
 
     A single matching organization is set and verified. A verification that only the old
     email domain proved is dropped when the new address no longer proves it; one given by an
-    organizer stays, because it vouches for the person, not the address.
+    organizer stays, because it vouches for the person, not the address. An unverified pick
+    among organizations sharing the domain stays unverified: the address cannot tell a first
+    pick from a later switch, so an organizer decides.
     """
     proven_ids = set(organizations_proven_by_email(user).values_list("pk", flat=True))
     if user.organization_verified and (
@@ -89,15 +128,15 @@ def apply_email_domain(user: User) -> None:
     ):
         return
     if len(proven_ids) == 1:
-        user.organization_id = proven_ids.pop()
-        _mark_verified(user, by=None)
-    elif user.organization_id in proven_ids:
+        (proven_id,) = proven_ids
+        if proven_id != user.organization_id:
+            _move_to(user, proven_id)
         _mark_verified(user, by=None)
     elif user.organization_verified:
         _mark_unverified(user)
     else:
         return
-    user.save(update_fields=["organization", "organization_verified_at", "organization_verified_by"])
+    user.save(update_fields=_MEMBERSHIP_FIELDS)
 
 
 @transaction.atomic
@@ -139,7 +178,9 @@ _ORGANIZER_PERMISSIONS = {
     "outbox": {"view_outgoingmessage", "change_outgoingmessage"},
     "members": {"view_user", "change_user", "view_organization", "change_organization", "add_organization",
                 "view_organizationdomain", "add_organizationdomain", "change_organizationdomain",
-                "delete_organizationdomain"},
+                "delete_organizationdomain",
+                # Their own teams, to read; only superusers form teams (admin_teams.py).
+                "view_team"},
 }  # fmt: skip
 
 
