@@ -1,7 +1,9 @@
-"""Subscribers and their consent records in admin. Organizers read, export, import and
-unsubscribe here; every change goes through newsletters.services. Nobody sets a subscriber
-active by hand: the status is read-only, because only the person's own confirmation (or an
-import naming the consent collected elsewhere) may make an address active."""
+"""Subscribers and their consent records in admin. Organizers read, export, import,
+unsubscribe and erase here; every change goes through newsletters.services. Nobody sets a
+subscriber active by hand or adds one (the status is read-only, and there is no add form):
+only the person's own confirmation, or an import naming the consent collected elsewhere, may
+make an address active, and an import never touches a known, unsubscribed or erased address.
+Deleting a subscriber, from its page or as a list action, is services.erase_subscriber."""
 
 from __future__ import annotations
 
@@ -140,6 +142,15 @@ class SubscriberAdmin(admin.ModelAdmin):
         form.instance.refresh_from_db()
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+    # Deleting a subscriber is the erasure a person asks for (GDPR), with its suppression entry:
+    # a delete that only removed the row would let the next import bring the address back.
+    def delete_model(self, request, obj):
+        services.erase_subscriber(obj.email)
+
+    def delete_queryset(self, request, queryset):
+        for email in list(queryset.values_list("email", flat=True)):
+            services.erase_subscriber(email)
 
     def get_deleted_objects(self, objs, request):
         # Erasing a subscriber erases its consent records with it, though nobody may delete

@@ -358,9 +358,10 @@ def _send_claimed(edition: Edition, ids: list[int], result: BatchResult) -> None
     try:
         for delivery in deliveries:
             subscriber = delivery.subscriber
-            if subscriber.status != Subscriber.Status.ACTIVE:
-                # Unsubscribed or bouncing since the edition started: nothing goes out.
-                _set(delivery.pk, Status.SKIPPED, error=f"Subscriber is {subscriber.status}.")
+            if subscriber is None or subscriber.status != Subscriber.Status.ACTIVE:
+                # Unsubscribed, bouncing or erased since the edition started: nothing goes out.
+                state = subscriber.status if subscriber else "erased"
+                _set(delivery.pk, Status.SKIPPED, error=f"Subscriber is {state}.")
                 unfinished.discard(delivery.pk)
                 result.skipped += 1
                 continue

@@ -158,7 +158,11 @@ class Delivery(models.Model):
         SKIPPED = "skipped", _("Skipped")
 
     edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="deliveries")
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    # Empty once the subscriber is erased (GDPR): the row stays, naming nobody, so that the
+    # edition's counts of sent, failed and skipped messages stay right.
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
@@ -176,4 +180,25 @@ class Delivery(models.Model):
         indexes = [models.Index(fields=["edition", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.edition} → {self.subscriber}"
+        return f"{self.edition} → {self.subscriber or _('an erased subscriber')}"
+
+
+class Suppression(models.Model):
+    """An address erased at its owner's request (GDPR), kept only as a keyed hash so that no
+    import or organizer adds it again. Only the owner's own confirmed opt-in removes it.
+    newsletters.suppression makes and checks the hashes."""
+
+    class Reason(models.TextChoices):
+        ERASURE_REQUEST = "erasure_request", _("Erased at the person's request")
+        ACCOUNT_DELETED = "account_deleted", _("Erased with the member's account")
+
+    email_hash = models.CharField(_("hashed email address"), max_length=64, unique=True)
+    reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+
+    def __str__(self) -> str:
+        return f"{self.email_hash[:12]}… ({self.get_reason_display()})"

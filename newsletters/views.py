@@ -126,7 +126,10 @@ def subscribe_member(request):
 def confirm(request, token: str):
     subscriber = tokens.read(token, tokens.CONFIRM)
     if subscriber is None:
-        return _invalid_link(request)
+        reoptin = tokens.read_reoptin(token)
+        if reoptin is None:
+            return _invalid_link(request)
+        return _confirm_reoptin(request, reoptin)
     if request.method == "POST":
         try:
             subscriber = services.confirm(subscriber, source="confirmation link")
@@ -145,6 +148,29 @@ def confirm(request, token: str):
         {
             "subscriber": subscriber,
             "confirmed": confirmed,
+            "preferences_path": _path("preferences", subscriber, tokens.PREFERENCES),
+        },
+    )
+
+
+def _confirm_reoptin(request, reoptin: tokens.ReOptIn):
+    """The confirmation page for an address that had unsubscribed; see tokens.REOPTIN."""
+    subscriber = reoptin.subscriber
+    if request.method == "POST":
+        try:
+            subscriber = services.confirm_reoptin(reoptin, source="confirmation link")
+        except SubscriptionError as error:
+            return _invalid_link(request, error.message)
+    elif subscriber.status != Subscriber.Status.ACTIVE and not reoptin.still_applies(subscriber):
+        return _invalid_link(
+            request, _("This confirmation link is no longer valid. Subscribe again to get a new one.")
+        )
+    return render(
+        request,
+        "newsletters/confirm.html",
+        {
+            "subscriber": subscriber,
+            "confirmed": subscriber.status == Subscriber.Status.ACTIVE,
             "preferences_path": _path("preferences", subscriber, tokens.PREFERENCES),
         },
     )

@@ -382,7 +382,8 @@ def test_unsubscribed_never_come_back_and_subscribing_again_needs_a_new_opt_in(c
     mail.outbox.clear()
     client.post(SUBSCRIBE_URL, _form(email=subscriber.email))
     subscriber.refresh_from_db()
-    assert subscriber.status == Status.PENDING
+    # Issue 8: the unsubscribe stands until its owner confirms (not pending in between).
+    assert subscriber.status == Status.UNSUBSCRIBED
     assert not Subscriber.objects.active().exists()
     path = CONFIRM_LINK.search(mail.outbox[-1].body).group(1)
     client.post(path)
@@ -604,7 +605,8 @@ def test_stale_pending_sign_ups_are_removed_and_the_rest_kept(hooks, settings):
     services.unsubscribe(asked_again, source="test")
     Subscriber.objects.filter(pk__in=[stale.pk, confirmed.pk, asked_again.pk]).update(created_at=long_ago)
     Consent.objects.filter(subscriber__in=[stale, confirmed]).update(at=long_ago)
-    _subscribe(hooks, "again@example.org")  # asked again today: its confirmation link still works
+    # Asked again today: the address stays unsubscribed until its owner confirms (issue 8).
+    _subscribe(hooks, "again@example.org")
 
     assert services.remove_stale_pending() == 1
     assert set(Subscriber.objects.values_list("email", flat=True)) == {
@@ -613,8 +615,9 @@ def test_stale_pending_sign_ups_are_removed_and_the_rest_kept(hooks, settings):
         "again@example.org",
     }
     assert not Consent.objects.filter(subscriber_id=stale.pk).exists()
-    assert services.remove_stale_pending(dt.timedelta(0)) == 2
-    assert list(Subscriber.objects.all()) == [confirmed]
+    # An address with an unsubscribe on its record is never cleaned up (issue 8).
+    assert services.remove_stale_pending(dt.timedelta(0)) == 1
+    assert set(Subscriber.objects.all()) == {confirmed, asked_again}
     assert fresh.email != confirmed.email
 
 
