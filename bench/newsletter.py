@@ -11,6 +11,7 @@ there with migrate, so use a database of its own). Prints one JSON line per size
 import argparse
 import json
 import os
+import secrets
 import socket
 import sys
 import tempfile
@@ -55,7 +56,7 @@ def main() -> None:
         DJANGO_SETTINGS_MODULE="network_portal.settings",
         # Production mode: DEBUG would keep every SQL query in memory and skew the measurement.
         DEBUG="false",
-        SECRET_KEY="benchmark-only-" + "x" * 50,
+        SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="localhost",
         HTTPS="false",
         DATABASE_URL=database,

@@ -11,6 +11,7 @@ It creates its tables there with migrate and prints one JSON line per thread cou
 import argparse
 import json
 import os
+import secrets
 import sys
 import threading
 import time
@@ -32,7 +33,7 @@ def main() -> None:
     os.environ.update(
         DJANGO_SETTINGS_MODULE="network_portal.settings",
         DEBUG="false",  # DEBUG would keep every query in memory
-        SECRET_KEY="benchmark-only-" + "x" * 50,
+        SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="localhost",
         HTTPS="false",
         DATABASE_URL=args.database_url,

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 
 from network_portal.links import absolute_url
 from network_portal.outbox import services as outbox
+from network_portal.outbox.models import OutgoingMessage
 
 from .calendar import registration_calendar
 from .markup import render_markdown
@@ -73,6 +74,9 @@ def _ics_attachment(registration: Registration) -> list[dict]:
 
 def _send(registration: Registration, template: str, key: str, extra: dict | None = None, ics: bool = False):
     user = registration.user
+    if user is None:
+        # The account was erased; its registration stays only as a count, with nobody to tell.
+        return None
     language = _language(user)
     with translation.override(language):
         context = {**_context(registration), **(extra or {})}
@@ -89,11 +93,34 @@ def _send(registration: Registration, template: str, key: str, extra: dict | Non
         html=html,
         reply_to=_reply_to(registration.event),
         attachments=attachments,
+        # The event's organizer team sees the message in the outbox admin; other teams do not.
+        team=registration.event.team,
     )
 
 
+def _withdraw_earlier_notices(log: RegistrationLog) -> bool:
+    """Withdraw the registration's earlier notices that are still waiting in the outbox, and
+    say whether any of them has reached (or is reaching) the member."""
+    earlier = [
+        f"registration-log:{pk}"
+        for pk in RegistrationLog.objects.filter(registration_id=log.registration_id)
+        .exclude(pk=log.pk)
+        .values_list("pk", flat=True)
+    ]
+    outbox.withdraw_pending(earlier)
+    return OutgoingMessage.objects.filter(
+        idempotency_key__in=earlier, status__in=[OutgoingMessage.Status.SENDING, OutgoingMessage.Status.SENT]
+    ).exists()
+
+
 def registration_logged(log: RegistrationLog) -> None:
-    """The member's email about a logged change of their registration."""
+    """The member's email about a logged change of their registration.
+
+    Each notice tells the registration's whole state and carries its calendar entry, so it
+    replaces the notices of earlier changes still waiting in the outbox: a confirmation, a move
+    and a move back send one email, not three. A cancellation of a registration the member has
+    not heard of yet sends nothing at all (register and cancel before the mail went out).
+    """
     registration = log.registration
     template = _TEMPLATE_FOR_ACTION.get(log.action)
     if log.action == Action.MOVED:
@@ -104,13 +131,17 @@ def registration_logged(log: RegistrationLog) -> None:
         )
     if template is None:
         return
+    heard_before = _withdraw_earlier_notices(log)
+    if log.action == Action.CANCELLED and not heard_before:
+        return
     # Every notice carries the calendar entry in its new state; a cancellation's entry is
     # marked CANCELLED with the same UID, so calendar programs remove the meeting.
     _send(
         registration,
         template,
         key=f"registration-log:{log.pk}",
-        extra={"moved": log.action == Action.MOVED},
+        # "Moved" only to someone told of the old occasion; to anyone else it is the first news.
+        extra={"moved": log.action == Action.MOVED and heard_before},
         ics=True,
     )
 

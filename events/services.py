@@ -12,12 +12,17 @@ Registrations for different events do not wait for each other.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import time
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members.models import User
 
@@ -136,14 +141,25 @@ def _log(registration: Registration, action: str, actor: User | None, detail: st
         notifications.registration_logged(log)
 
 
-def _is_organizer(actor: User | None) -> bool:
-    return actor is not None and actor.is_staff and actor.has_perm("events.change_registration")
+def organizes(actor: User | None, event_id: int) -> bool:
+    """An organizer of the event's team (or a superuser) who may change its registrations.
+    Staff status alone is not enough: organizers see and change only their teams' events."""
+    return (
+        actor is not None
+        and actor.is_staff
+        and actor.has_perm("events.change_registration")
+        and Event.objects.visible_to(actor).filter(pk=event_id).exists()
+    )
 
 
-def may_act_for(actor: User, member: User) -> bool:
+def may_act_for(actor: User, member: User | None, *, event_id: int) -> bool:
     """Members act for themselves; an organization coordinator for verified colleagues; an
-    organizer for anyone."""
-    if actor.pk == member.pk or _is_organizer(actor):
+    organizer for anyone registered for their teams' events."""
+    if organizes(actor, event_id):
+        return True
+    if member is None:  # the account was erased: only organizers change what is left
+        return False
+    if actor.pk == member.pk:
         return True
     return bool(
         actor.is_organization_coordinator
@@ -153,9 +169,55 @@ def may_act_for(actor: User, member: User) -> bool:
     )
 
 
-def _check_actor(actor: User | None, member: User) -> None:
-    if actor is not None and not may_act_for(actor, member):
+def _check_actor(actor: User | None, member: User | None, event_id: int) -> None:
+    if actor is None:
+        return
+    if not may_act_for(actor, member, event_id=event_id):
         raise RegistrationError(_("You may not change registrations of this member."), "forbidden")
+
+
+def _rate_keys(member: User | None, actor: User | None, event_id: int) -> list[str]:
+    """The counters a change is checked against and counted on: the member whose registration
+    it is, and whoever acts for them (a coordinator). Organizers are not limited."""
+    if not settings.REGISTRATION_RATE_LIMIT or organizes(actor, event_id):
+        return []
+    people = {person.pk for person in (member, actor) if person is not None}
+    return [f"registration-changes:{pk}" for pk in sorted(people)]
+
+
+def _recent_changes(key: str, now: float) -> list[float]:
+    return sorted(moment for moment in cache.get(key, []) if moment > now - settings.REGISTRATION_RATE_WINDOW)
+
+
+def _check_rate(keys: list[str], now: float) -> None:
+    """Refuse a change past REGISTRATION_RATE_LIMIT in REGISTRATION_RATE_WINDOW seconds.
+
+    Every change writes emails with a calendar file to the member, so registering and
+    cancelling in a loop would flood their mailbox (hole 9 of issue 8). The counters are the
+    times of recent changes in the cache, a sliding window that every cache backend keeps the
+    same way (the database cache resets a key's expiry on incr, which would stretch a fixed one).
+    """
+    limit = settings.REGISTRATION_RATE_LIMIT
+    for key in keys:
+        recent = _recent_changes(key, now)
+        if len(recent) >= limit:
+            # Free again when enough of the recent changes have left the window.
+            free_at = recent[len(recent) - limit] + settings.REGISTRATION_RATE_WINDOW
+            minutes = max(1, math.ceil((free_at - now) / 60))
+            raise RegistrationError(
+                ngettext(
+                    "Too many registration changes in a short time. Please try again in %(minutes)d minute.",
+                    "Too many registration changes in a short time. Please try again in %(minutes)d minutes.",
+                    minutes,
+                )
+                % {"minutes": minutes},
+                "rate_limited",
+            )
+
+
+def _count_change(keys: list[str], now: float) -> None:
+    for key in keys:
+        cache.set(key, [*_recent_changes(key, now), now], settings.REGISTRATION_RATE_WINDOW)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,7 +240,9 @@ def register(
     A second press of the button returns the registration the first one made.
     """
     at = at or timezone.now()
-    _check_actor(actor, user)
+    _check_actor(actor, user, occasion.event_id)
+    rate_keys, now = _rate_keys(user, actor, occasion.event_id), time.time()
+    _check_rate(rate_keys, now)  # before the lock: a refused flood never waits for it
     event = _lock(occasion.event_id)
     if event.status == Event.Status.CANCELLED:
         raise RegistrationError(_("This event is cancelled."), "cancelled")
@@ -219,18 +283,33 @@ def register(
         listed=listed,
     )
     _log(registration, Action.WAITLISTED if reason else Action.CONFIRMED, actor or user)
+    _count_change(rate_keys, now)
     return registration
 
 
 @transaction.atomic
-def cancel(registration: Registration, *, actor: User, at: dt.datetime | None = None) -> list[Registration]:
+def cancel(
+    registration: Registration,
+    *,
+    actor: User,
+    at: dt.datetime | None = None,
+    enforce_deadline: bool = True,
+    limit_rate: bool = True,
+) -> list[Registration]:
     """Cancel a registration and, in the same transaction, promote whoever now fits.
 
-    Participants may cancel until the cancellation deadline; organizers any time. Returns the
-    registrations promoted from the waiting list.
+    Participants may cancel until the cancellation deadline; organizers any time, and so does
+    the erasure of an account (`enforce_deadline=False`: nobody is left to take the seat).
+    Members and coordinators are rate-limited, except when the erasure cancels everything at
+    once (`limit_rate=False`). Returns the registrations promoted from the waiting list.
     """
     at = at or timezone.now()
-    _check_actor(actor, registration.user)
+    _check_actor(actor, registration.user, registration.event_id)
+    rate_keys, now = (
+        (_rate_keys(registration.user, actor, registration.event_id) if limit_rate else []),
+        time.time(),
+    )
+    _check_rate(rate_keys, now)
     event = _lock(registration.event_id)
     registration.refresh_from_db()
     if not registration.is_active:
@@ -238,7 +317,8 @@ def cancel(registration: Registration, *, actor: User, at: dt.datetime | None = 
     deadline = cancellation_deadline(event)
     if (
         registration.status == Status.CONFIRMED
-        and not _is_organizer(actor)
+        and enforce_deadline
+        and not organizes(actor, event.pk)
         and deadline is not None
         and at > deadline
     ):
@@ -250,6 +330,7 @@ def cancel(registration: Registration, *, actor: User, at: dt.datetime | None = 
     registration.wait_reason = Reason.NONE
     registration.save(update_fields=["status", "cancelled_at", "wait_reason"])
     _log(registration, Action.CANCELLED, actor)
+    _count_change(rate_keys, now)
     return _promote(event, at, actor=None)
 
 
@@ -263,7 +344,9 @@ def move(
     waiting joins the new occasion's waiting list at its end.
     """
     at = at or timezone.now()
-    _check_actor(actor, registration.user)
+    _check_actor(actor, registration.user, registration.event_id)
+    rate_keys, now = _rate_keys(registration.user, actor, registration.event_id), time.time()
+    _check_rate(rate_keys, now)
     event = _lock(registration.event_id)
     registration.refresh_from_db()
     if occasion.event_id != event.pk:
@@ -275,7 +358,7 @@ def move(
     occasion = Occasion.objects.get(pk=occasion.pk)
     if occasion.starts_at is None:
         raise RegistrationError(_("This occasion has no date yet."), "no_date")
-    if not _is_organizer(actor) and not registration_is_open(event, at):
+    if not organizes(actor, event.pk) and not registration_is_open(event, at):
         raise RegistrationError(_("Registration is closed."), "closed")
 
     seats = _Seats.count(event, at)
@@ -301,6 +384,7 @@ def move(
         registration.confirmed_at = at
     registration.save()
     _log(registration, Action.MOVED, actor, detail=f"{old_label} → {occasion.display_label}")
+    _count_change(rate_keys, now)
     if was_confirmed:
         _promote(event, at, actor=None)
     return registration
@@ -361,7 +445,7 @@ def confirm_over_quota(registration: Registration, *, organizer: User, at: dt.da
     """An organizer's explicit override: confirm a waiting registration beyond the organization
     quota (never beyond the occasion's seats). Logged with the organizer's name."""
     at = at or timezone.now()
-    if not _is_organizer(organizer):
+    if not organizes(organizer, registration.event_id):
         raise RegistrationError(_("Only organizers may confirm over quota."), "forbidden")
     event = _lock(registration.event_id)
     registration.refresh_from_db()
@@ -593,3 +677,78 @@ def send_due_reminders(at: dt.datetime | None = None) -> int:
                 notifications.reminder(registration, days)
                 sent += 1
     return sent
+
+
+# ---------------------------------------------------------------------------------------------
+# Members' data rights: erasure and retention (registered with members.privacy in apps.py)
+
+
+@transaction.atomic
+def erase_member_registrations(user: User, at: dt.datetime | None = None) -> None:
+    """Before an account is deleted: give up the member's places still to come, then keep every
+    registration only as a count (organization, occasion, status and log stay, so seats, quotas
+    and statistics stay right) without the person, their needs or their consent to be listed.
+
+    Seats on occasions not yet started are cancelled through `cancel`, so the waiting list moves
+    up; so are waiting places until the occasion ends. A waiting place of an occasion that is
+    over is withdrawn without promoting anyone (nobody gets a seat for a past meeting). Seats of
+    occasions under way or over stay confirmed: the person was there.
+    """
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+
+    from .models import CalendarFeed
+
+    at = at or timezone.now()
+    still_to_come = Q(occasion__starts_at__isnull=True) | Q(occasion__starts_at__gt=at)
+    waiting_not_over = Q(status=Status.WAITLISTED) & (
+        Q(occasion__ends_at__isnull=True) | Q(occasion__ends_at__gte=at)
+    )
+    for registration in (
+        Registration.objects.active()
+        .filter(user=user)
+        .filter(still_to_come | waiting_not_over)
+        .order_by("pk")
+    ):
+        cancel(registration, actor=user, at=at, enforce_deadline=False, limit_rate=False)
+    for registration in Registration.objects.waitlisted().filter(user=user):
+        registration.status = Status.CANCELLED
+        registration.cancelled_at = at
+        registration.wait_reason = Reason.NONE
+        registration.save(update_fields=["status", "cancelled_at", "wait_reason"])
+        _log(registration, Action.CANCELLED, user, notify=False)
+
+    registrations = Registration.objects.filter(user=user)
+    # The admin history titles its entries with str(registration), which names the member.
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Registration),
+        object_id__in=[str(pk) for pk in registrations.values_list("pk", flat=True)],
+    ).update(object_repr=Concat(Value("#"), "object_id"))
+    registrations.update(user=None, diet="", accessibility="", listed=False)
+    CalendarFeed.objects.filter(user=user).delete()
+
+
+def needs_erasure_date(event: Event) -> dt.date | None:
+    """The day the retention job erases the dietary and accessibility needs of the event's
+    registrations (RETENTION_NEEDS_DAYS after it ends), or None while it has no dates."""
+    from django.conf import settings
+
+    if event.ends_at is None:
+        return None
+    return timezone.localdate(event.ends_at + dt.timedelta(days=settings.RETENTION_NEEDS_DAYS))
+
+
+def erase_expired_needs(at: dt.datetime | None = None) -> int:
+    """Erase dietary and accessibility needs (special-category data) of events that ended more
+    than RETENTION_NEEDS_DAYS ago; a periodic job. Returns the number of registrations changed."""
+    from django.conf import settings
+
+    at = at or timezone.now()
+    cutoff = at - dt.timedelta(days=settings.RETENTION_NEEDS_DAYS)
+    return (
+        Registration.objects.filter(event__ends_at__lt=cutoff)
+        .exclude(diet="", accessibility="")
+        .update(diet="", accessibility="")
+    )

@@ -5,8 +5,10 @@ secret and plain HTTP for the test client and the live server.
 """
 
 import os
+import secrets
 
-os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
+# A random key per run: the settings refuse placeholders and repeated characters, as in production.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("HTTPS", "false")
 os.environ.setdefault("DEBUG", "false")

@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
     "DEBUG": "false",
-    "SECRET_KEY": "prod-" + "k3y-Z" * 12,
+    "SECRET_KEY": "hzV3q9Lr0cTwY7mKx2Ae5NbUj8Sg4Pd6Fo1Ri-Xl_WsGtZyHvQnMkBuCaJe0Tf7Dp",
     "ALLOWED_HOSTS": "portal.example.org",
     "SITE_URL": "https://portal.example.org",
     "DJANGO_SETTINGS_MODULE": "network_portal.settings",

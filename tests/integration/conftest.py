@@ -15,6 +15,7 @@ from pathlib import Path
 import kombu.pools
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings as django_settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,7 +116,8 @@ class Worker:
             "HOME": os.environ.get("HOME", "/tmp"),
             "DJANGO_SETTINGS_MODULE": "network_portal.settings",
             "DEBUG": "false",
-            "SECRET_KEY": "worker-test-secret-" + "k" * 40,
+            # The test process's own key: what one signs or encrypts, the other must read.
+            "SECRET_KEY": django_settings.SECRET_KEY,
             "ALLOWED_HOSTS": "localhost",
             "HTTPS": "false",
             "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",

@@ -1,0 +1,220 @@
+"""Registration changes are rate-limited, and notices that cancel each other out are not sent
+(hole 9 of issue 8: 25 register-and-cancel cycles in 3.5 s queued 49 emails with attachments
+to one member)."""
+
+import time
+from types import SimpleNamespace
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from events import services
+from events.models import Registration
+from events.services import RegistrationError
+from network_portal.outbox import services as outbox
+from network_portal.outbox.models import OutgoingMessage
+from tests import factories
+
+pytestmark = pytest.mark.usefixtures("reference_organizations")
+LIMIT = 10  # the default REGISTRATION_RATE_LIMIT
+TOO_MANY = "Too many registration changes in a short time. Please try again in 10 minutes."
+
+
+def _cycle(client, event) -> tuple[int, int]:
+    """Register and cancel through the pages, as the reproduction did. Returns both statuses."""
+    registered = client.post(
+        reverse("events:register", args=[event.slug]), {"occasion": event.occasions.get().pk}
+    )
+    registration = Registration.objects.filter(event=event).order_by("-pk").first()
+    if registered.status_code != 302:
+        return registered.status_code, 0
+    cancelled = client.post(reverse("events:cancel", args=[registration.pk]))
+    return registered.status_code, cancelled.status_code
+
+
+def _queued(member) -> int:
+    """Messages to the member that are or will be sent."""
+    return (
+        OutgoingMessage.objects.filter(recipient=member.email)
+        .exclude(status=OutgoingMessage.Status.WITHDRAWN)
+        .count()
+    )
+
+
+def test_the_reproduction_is_stopped_by_the_limit_with_a_message(client, member):
+    event = factories.event()
+    client.force_login(member)
+    statuses = [_cycle(client, event) for _ in range(25)]
+    # Ten changes (five cycles) go through; from the eleventh on, the member is asked to wait.
+    assert statuses[:5] == [(302, 302)] * 5
+    assert statuses[5:] == [(429, 0)] * 20
+    refused = client.post(
+        reverse("events:register", args=[event.slug]), {"occasion": event.occasions.get().pk}
+    )
+    assert refused.status_code == 429 and TOO_MANY in refused.text
+    # Sent one by one (the broker was up): a confirmation and a cancellation per cycle, no more.
+    assert len(mail.outbox) == 10 and _queued(member) == 10
+
+
+def test_the_reproduction_queues_nothing_while_the_notices_are_still_unsent(client, member):
+    outbox._broker_down_until = time.monotonic() + 600  # a busy or absent broker: rows wait
+    event = factories.event()
+    client.force_login(member)
+    for _ in range(25):
+        _cycle(client, event)
+    # Each cancellation withdrew the confirmation nobody had received, and needed no notice itself.
+    assert _queued(member) == 0
+    assert OutgoingMessage.objects.filter(status=OutgoingMessage.Status.WITHDRAWN).count() == 5
+
+
+def test_a_refused_cancellation_says_why_and_keeps_the_registration(client, member):
+    event = factories.event(capacities=(5, 5))
+    first, second = event.occasions.all()
+    client.force_login(member)
+    registration = services.register(member, first)
+    for index in range(LIMIT - 1):
+        services.move(registration, second if index % 2 == 0 else first, actor=member)
+    response = client.post(reverse("events:cancel", args=[registration.pk]), follow=True)
+    assert TOO_MANY in response.text
+    registration.refresh_from_db()
+    assert registration.is_active
+
+
+def test_changes_count_for_the_member_whoever_makes_them(member, colleague):
+    colleague.is_organization_coordinator = True
+    colleague.save(update_fields=["is_organization_coordinator"])
+    events = [factories.event() for _ in range(LIMIT + 1)]
+    for event in events[:5]:
+        services.register(member, event.occasions.get())
+    for event in events[5:LIMIT]:
+        services.register(member, event.occasions.get(), actor=colleague)  # the coordinator
+    with pytest.raises(RegistrationError) as refused:
+        services.register(member, events[LIMIT].occasions.get())
+    assert refused.value.code == "rate_limited"
+
+
+def test_a_coordinator_is_limited_across_colleagues(member, colleague, aarhus):
+    from tests.conftest import make_member
+
+    member.is_organization_coordinator = True
+    member.save(update_fields=["is_organization_coordinator"])
+    others = [make_member(f"planner{n}@aarhus.dk", aarhus) for n in range(3)]
+    event = factories.event(capacities=(50,))
+    occasion = event.occasions.get()
+    changes = 0
+    for person in [colleague, *others]:
+        for _ in range(2):  # register and cancel, twice per colleague would be 16
+            if changes == LIMIT:
+                break
+            registration = services.register(person, occasion, actor=member)
+            services.cancel(registration, actor=member)
+            changes += 2
+    assert changes == LIMIT
+    # A fresh colleague has made no change, but the coordinator has made ten.
+    fresh = others[-1]
+    assert not Registration.objects.filter(user=fresh).exists()
+    with pytest.raises(RegistrationError) as refused:
+        services.register(fresh, occasion, actor=member)
+    assert refused.value.code == "rate_limited"
+    services.register(fresh, occasion)  # their own change is theirs to make
+
+
+def test_organizers_are_not_limited(member, organizer):
+    event = factories.event(capacities=(5, 5))
+    first, second = event.occasions.all()
+    registration = services.register(member, first)
+    for index in range(LIMIT + 5):
+        services.move(registration, second if index % 2 == 0 else first, actor=organizer)
+    services.cancel(registration, actor=organizer)
+
+
+def test_the_window_slides(member, monkeypatch, settings):
+    settings.REGISTRATION_RATE_LIMIT, settings.REGISTRATION_RATE_WINDOW = 2, 600
+    event = factories.event()
+    occasion = event.occasions.get()
+    start = time.time()
+    monkeypatch.setattr(services, "time", SimpleNamespace(time=lambda: start))
+    services.cancel(services.register(member, occasion), actor=member)
+    monkeypatch.setattr(services, "time", SimpleNamespace(time=lambda: start + 599))
+    with pytest.raises(RegistrationError, match="try again in 1 minute"):
+        services.register(member, occasion)
+    monkeypatch.setattr(services, "time", SimpleNamespace(time=lambda: start + 601))
+    assert services.register(member, occasion).is_active
+
+
+def test_a_limit_of_zero_turns_it_off(member, settings):
+    settings.REGISTRATION_RATE_LIMIT = 0
+    occasion = factories.event().occasions.get()
+    for _ in range(LIMIT + 1):
+        services.cancel(services.register(member, occasion), actor=member)
+
+
+def test_an_account_erasure_cancels_everything_at_once(member):
+    registrations = [services.register(member, factories.event().occasions.get()) for _ in range(LIMIT)]
+    for registration in registrations:
+        services.cancel(registration, actor=member, limit_rate=False)
+    assert not Registration.objects.active().filter(user=member).exists()
+
+
+# --- notices that cancel each other out ------------------------------------------------------
+
+
+def _notices(registration) -> list[OutgoingMessage]:
+    keys = [f"registration-log:{pk}" for pk in registration.log.values_list("pk", flat=True)]
+    return list(OutgoingMessage.objects.filter(idempotency_key__in=keys).order_by("pk"))
+
+
+def test_register_and_cancel_before_sending_queues_nothing(member):
+    registration = services.register(member, factories.event().occasions.get())
+    services.cancel(registration, actor=member)
+    assert [notice.status for notice in _notices(registration)] == [OutgoingMessage.Status.WITHDRAWN]
+    assert _queued(member) == 0
+
+
+def test_a_cancellation_after_the_confirmation_was_sent_is_sent(member):
+    registration = services.register(member, factories.event().occasions.get())
+    (confirmation,) = _notices(registration)
+    assert outbox.deliver(confirmation.pk)
+    services.cancel(registration, actor=member)
+    statuses = [(notice.kind, notice.status) for notice in _notices(registration)]
+    assert statuses == [
+        ("registration_confirmed", OutgoingMessage.Status.SENT),
+        ("registration_cancelled", OutgoingMessage.Status.PENDING),
+    ]
+
+
+def test_a_move_and_a_move_back_before_sending_queue_one_notice_of_the_end_state(member):
+    event = factories.event(capacities=(5, 5))
+    first, second = event.occasions.all()
+    registration = services.register(member, first)
+    services.move(registration, second, actor=member)
+    services.move(registration, first, actor=member)
+    pending = [notice for notice in _notices(registration) if notice.status == OutgoingMessage.Status.PENDING]
+    assert len(pending) == 1 and len(_notices(registration)) == 3
+    # The first news the member gets: a confirmation of the first occasion, not "you moved".
+    assert pending[0].kind == "registration_confirmed"
+    assert first.display_label in pending[0].body_text
+    assert pending[0].subject.startswith("Registration confirmed:")
+    assert "You have moved your registration" not in pending[0].body_text
+
+
+def test_withdraw_pending_leaves_claimed_and_sent_messages_alone(member):
+    def message(key, status):
+        created = outbox.enqueue(
+            key=key, kind="test", recipient=member.email, subject="S", text="T", html="H"
+        )
+        OutgoingMessage.objects.filter(pk=created.pk).update(status=status)
+        return created
+
+    Status = OutgoingMessage.Status
+    message("a", Status.PENDING)
+    message("b", Status.SENDING)
+    message("c", Status.SENT)
+    assert outbox.withdraw_pending(["a", "b", "c", "unknown"]) == 1
+    assert dict(OutgoingMessage.objects.values_list("idempotency_key", "status")) == {
+        "a": Status.WITHDRAWN,
+        "b": Status.SENDING,
+        "c": Status.SENT,
+    }
+    assert outbox.withdraw_pending([]) == 0
