@@ -11,3 +11,8 @@ def send_due_reminders() -> int:
 @shared_task
 def promote_waitlists() -> int:
     return len(services.promote_all_waitlists())
+
+
+@shared_task
+def erase_expired_needs() -> int:
+    return services.erase_expired_needs()

@@ -28,9 +28,14 @@ class ProfileCompletionMiddleware:
         self.get_response = get_response
         # Still reachable with an incomplete profile: the account pages (logout, email
         # verification and change), the language switch, health checks, admin, assets, and the
-        # newsletter's signed links (they act for a subscriber, not for the signed-in member).
+        # newsletter's signed links (they act for a subscriber, not for the signed-in member),
+        # and the member's data rights: reading the privacy page, downloading one's data and
+        # deleting the account must not require giving more data first.
         self._exempt = (
             "/accounts/",
+            "/privacy/",
+            "/profile/data/",
+            "/profile/delete/",
             "/i18n/",
             "/healthz",
             "/admin/",

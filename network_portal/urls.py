@@ -13,6 +13,7 @@ admin.site.index_title = _("Administration")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("privacy/", member_views.privacy_notice, name="privacy"),
     path("i18n/setlang/", member_views.set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("profile/", include("members.urls")),
