@@ -13,6 +13,9 @@ import xstatic.pkg.bootstrap
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from network_portal.secret_key import HOW_TO_MAKE_ONE as HOW_TO_MAKE_A_SECRET_KEY
+from network_portal.secret_key import weakness as secret_key_weakness
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -32,8 +35,12 @@ if not SECRET_KEY:
             "or DEBUG=true for local development."
         )
     SECRET_KEY = _DEV_SECRET_KEY
-elif not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):
-    raise ImproperlyConfigured("SECRET_KEY must be a real secret of at least 50 characters.")
+elif not DEBUG and (_weakness := secret_key_weakness(SECRET_KEY)):
+    # A placeholder or guessable key lets anyone forge confirmation keys and signed links.
+    raise ImproperlyConfigured(f"{_weakness} Generate one with: {HOW_TO_MAKE_A_SECRET_KEY}")
+# Former keys, comma-separated: signed links and encrypted outbox secrets made with them still
+# open after a rotation.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
@@ -44,7 +51,7 @@ NETWORK_NAME = env.str("NETWORK_NAME", default="Green Mobility Network")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "network_portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -67,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before anything reads the session or the database: a NUL in the request is a 400, not a 500.
+    "network_portal.middleware.RefuseNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -168,6 +177,8 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Uploaded documents (events.uploads): the largest accepted, in megabytes.
+DOCUMENT_MAX_UPLOAD_MB = env.int("DOCUMENT_MAX_UPLOAD_MB", default=25)
 
 # Email: printed to the console unless EMAIL_URL names a real server (smtp://user:pw@host:587).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -209,10 +220,19 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # The periodic jobs. Exactly one `celery beat` may run: two would publish every job twice.
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "network_portal.outbox.tasks.sweep_outbox", "schedule": 60.0},
+    "outbox-retention": {
+        "task": "network_portal.outbox.tasks.remove_old_message_bodies",
+        "schedule": 24 * 60 * 60.0,
+    },
     "event-reminders": {"task": "events.tasks.send_due_reminders", "schedule": 15 * 60.0},
     "promote-waitlists": {"task": "events.tasks.promote_waitlists", "schedule": 15 * 60.0},
     "newsletter-tick": {"task": "newsletters.tasks.newsletter_tick", "schedule": 60.0},
     "newsletter-housekeeping": {"task": "newsletters.tasks.newsletter_housekeeping", "schedule": 15 * 60.0},
+    "erase-expired-needs": {"task": "events.tasks.erase_expired_needs", "schedule": 24 * 60 * 60.0},
+    "delete-unconfirmed-accounts": {
+        "task": "members.tasks.delete_unconfirmed_accounts",
+        "schedule": 24 * 60 * 60.0,
+    },
 }
 
 # Outbox: attempts before a message is marked failed, and after how long a claim of a worker
@@ -222,6 +242,15 @@ OUTBOX_CLAIM_TIMEOUT = env.int("OUTBOX_CLAIM_TIMEOUT", default=900)
 # The sweep publishes a pending message again only this long after it was handed to the broker,
 # so a backlog does not fill the queue with copies of tasks that are still waiting.
 OUTBOX_REPUBLISH_AFTER = env.int("OUTBOX_REPUBLISH_AFTER", default=300)
+# Seconds a message carrying a secret (sign-in code, reset or confirmation link) may wait
+# unsent before it is withdrawn and its body removed. An hour outlasts allauth's sign-in code
+# (3 minutes) and sign-in session (15 minutes), so no code that still works is withdrawn, and
+# rides out a short SMTP outage; a reset or confirmation link (valid 3 days) that arrives later
+# than that is stale, and the member has asked for a new one by then.
+OUTBOX_SECRET_TTL = env.int("OUTBOX_SECRET_TTL", default=3600)
+# Days after which the bodies and attachments of sent, failed and withdrawn messages are
+# removed; the row (recipient, subject, status, dates) stays as the record.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=90)
 # Seconds before an SMTP connection attempt or reply is given up (then retried later).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
@@ -234,6 +263,28 @@ NEWSLETTER_BOUNCE_LIMIT = env.int("NEWSLETTER_BOUNCE_LIMIT", default=3)
 NEWSLETTER_PENDING_DAYS = env.int("NEWSLETTER_PENDING_DAYS", default=14)
 NEWSLETTER_CLAIM_TIMEOUT = env.int("NEWSLETTER_CLAIM_TIMEOUT", default=900)
 NEWSLETTER_UNSUBSCRIBE_EMAIL = env.str("NEWSLETTER_UNSUBSCRIBE_EMAIL", default="")
+# Largest subscriber CSV an import reads (bytes).
+NEWSLETTER_IMPORT_MAX_BYTES = env.int("NEWSLETTER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# Key of the hashes of erased addresses (newsletters/suppression.py). Its own setting, not
+# SECRET_KEY, so that rotating SECRET_KEY does not let erased people be imported again. Set it
+# once and keep it; to change it, move the old one to the fallbacks (comma-separated).
+NEWSLETTER_SUPPRESSION_KEY = env.str("NEWSLETTER_SUPPRESSION_KEY", default="")
+NEWSLETTER_SUPPRESSION_KEY_FALLBACKS = env.list("NEWSLETTER_SUPPRESSION_KEY_FALLBACKS", default=[])
+
+# Privacy (GDPR): who members write to about their data, and how long data is kept. Dietary and
+# accessibility needs are special-category data: erased this many days after the event ends.
+# An account whose email address was never confirmed (and that never signed in) is deleted
+# after this many days: the confirmation link is long expired by then, and signing up again
+# takes a minute.
+PRIVACY_CONTACT_EMAIL = env.str("PRIVACY_CONTACT_EMAIL", default=DEFAULT_FROM_EMAIL)
+RETENTION_NEEDS_DAYS = env.int("RETENTION_NEEDS_DAYS", default=30)
+RETENTION_UNCONFIRMED_ACCOUNT_DAYS = env.int("RETENTION_UNCONFIRMED_ACCOUNT_DAYS", default=14)
+
+# Registrations: changes (register, cancel, move) a member may make in a window of seconds, each
+# counted for the member and for a coordinator acting for them; organizers are not limited.
+# Every change emails the member a calendar file, so a loop must not flood a mailbox. 0 = off.
+REGISTRATION_RATE_LIMIT = env.int("REGISTRATION_RATE_LIMIT", default=10)
+REGISTRATION_RATE_WINDOW = env.int("REGISTRATION_RATE_WINDOW", default=600)
 
 # Security. HTTPS is assumed outside development; set HTTPS=false only behind a trusted
 # TLS-terminating proxy that you configure below, or for local testing.
