@@ -1,5 +1,15 @@
-"""The emails about registrations and events, written to the outbox in the transaction of the
-change that causes them (events.services calls these; nothing else sends them)."""
+"""The emails about registrations and events.
+
+A change writes only a small outbox row in its transaction (the kind, what it is about, the
+recipient): `outbox.defer`, or `outbox.defer_many` for every participant at once. The worker
+renders the message when it sends it, with the renderers below (registered in events/apps.py),
+from the database as it is then. So the event's lock is never held while templates and calendar
+files are rendered, and a notice that is no longer true when its turn comes (a confirmation of a
+registration cancelled since, a reminder for a cancelled event) is withdrawn instead of sent.
+
+events.services calls the writing functions; nothing else writes these messages. This module
+does not import events.services (services import it).
+"""
 
 from __future__ import annotations
 
@@ -17,8 +27,11 @@ from network_portal.outbox.models import OutgoingMessage
 from .calendar import registration_calendar
 from .markup import render_markdown
 from .models import MAX_REMINDER_DAYS, Event, Occasion, Registration, RegistrationLog
+from .rules import cancellation_deadline
+from .selectors import meeting_link_for, waitlist_position
 
 Action = RegistrationLog.Action
+Status = Registration.Status
 
 # Which message tells the member about each logged change.
 _TEMPLATE_FOR_ACTION = {
@@ -28,10 +41,146 @@ _TEMPLATE_FOR_ACTION = {
     Action.OVERRIDDEN: "registration_promoted",
     Action.CANCELLED: "registration_cancelled",
 }
+# The state a registration notice tells: if the registration is in another one when the notice
+# is sent, a later change has happened and its own notice tells the member.
+_STATUS_TOLD = {
+    "registration_confirmed": Status.CONFIRMED,
+    "registration_promoted": Status.CONFIRMED,
+    "registration_waitlisted": Status.WAITLISTED,
+    "registration_cancelled": Status.CANCELLED,
+}
+# Why a message was withdrawn when its turn came (stored English text, like last_error).
+_GONE = "The registration or the member's account no longer exists."
+_CHANGED = "The registration changed before this notice was sent; a later notice tells its state."
+_EVENT_CANCELLED = "The event was cancelled before this was sent; the cancellation notice tells the member."
+_NEVER_TOLD = "The member was never told of the registration this notice cancels."
+_NOT_CONFIRMED = "The participant no longer holds a seat."
 
 
 def _language(user) -> str:
     return user.preferred_language or settings.LANGUAGE_CODE
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing: under the caller's transaction (and the event's lock), no rendering
+
+
+def _withdraw_earlier_notices(log: RegistrationLog) -> bool:
+    """Withdraw the registration's earlier notices that are still waiting in the outbox, and
+    say whether any of them has reached (or is reaching) the member."""
+    earlier = _earlier_keys(log)
+    outbox.withdraw_pending(earlier)
+    return _any_reached(earlier)
+
+
+def _earlier_keys(log: RegistrationLog) -> list[str]:
+    return [
+        f"registration-log:{pk}"
+        for pk in RegistrationLog.objects.filter(registration_id=log.registration_id)
+        .exclude(pk=log.pk)
+        .values_list("pk", flat=True)
+    ]
+
+
+def _any_reached(keys: list[str]) -> bool:
+    return OutgoingMessage.objects.filter(
+        idempotency_key__in=keys, status__in=[OutgoingMessage.Status.SENDING, OutgoingMessage.Status.SENT]
+    ).exists()
+
+
+def registration_logged(log: RegistrationLog) -> None:
+    """The member's email about a logged change of their registration.
+
+    Each notice tells the registration's whole state and carries its calendar entry, so it
+    replaces the notices of earlier changes still waiting in the outbox: a confirmation, a move
+    and a move back send one email, not three. A cancellation of a registration the member has
+    not heard of yet sends nothing at all (register and cancel before the mail went out).
+    """
+    registration = log.registration
+    user = registration.user
+    template = _TEMPLATE_FOR_ACTION.get(log.action)
+    if log.action == Action.MOVED:
+        template = (
+            "registration_confirmed" if registration.status == Status.CONFIRMED else "registration_waitlisted"
+        )
+    if template is None or user is None:
+        # No user: the account was erased; its registration stays only as a count.
+        return
+    heard_before = _withdraw_earlier_notices(log)
+    if log.action == Action.CANCELLED and not heard_before:
+        return
+    outbox.defer(
+        key=f"registration-log:{log.pk}",
+        kind=template,
+        recipient=user.email,
+        user=user,
+        language=_language(user),
+        # The event's organizer team sees the message in the outbox admin; other teams do not.
+        team_id=registration.event.team_id,
+        # "Moved" only to someone told of the old occasion; to anyone else it is the first news.
+        about={"registration_log": log.pk, "moved": log.action == Action.MOVED and heard_before},
+    )
+
+
+def _defer_to_each(registrations, *, kind: str, key: str, about: dict) -> int:
+    """One message to each registration's member: one query to read them and one INSERT,
+    however many there are. Returns how many were written."""
+    rows = (
+        registrations.filter(user__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "user_id", "user__email", "user__preferred_language", "event__team_id")
+    )
+    return outbox.defer_many(
+        {
+            "key": f"{key}:{pk}",
+            "kind": kind,
+            "recipient": email,
+            "user_id": user_id,
+            "language": language or settings.LANGUAGE_CODE,
+            "team_id": team_id,
+            "about": {"registration": pk, **about},
+        }
+        for pk, user_id, email, language, team_id in rows
+    )
+
+
+def occasion_changed(occasion: Occasion, changes: list[str], key: str) -> int:
+    """Tell everyone registered for the occasion (confirmed or waiting) that its time, place or
+    meeting link changed; `changes` names which."""
+    registrations = Registration.objects.active().filter(occasion=occasion)
+    return _defer_to_each(registrations, kind="event_changed", key=key, about={"changes": changes})
+
+
+def event_cancelled(event: Event) -> int:
+    registrations = Registration.objects.active().filter(event=event)
+    return _defer_to_each(registrations, kind="event_cancelled", key=f"event-cancelled:{event.pk}", about={})
+
+
+def reminder(registration: Registration, days: int) -> None:
+    user = registration.user
+    if user is None:
+        return
+    outbox.defer(
+        # The date is part of the key: a postponed occasion is reminded of again.
+        key=f"reminder:{registration.pk}:{days}d:{int(registration.occasion.starts_at.timestamp())}",
+        kind="reminder",
+        recipient=user.email,
+        user=user,
+        language=_language(user),
+        team_id=registration.event.team_id,
+        about={"registration": registration.pk, "days": days},
+    )
+
+
+def organizer_message(registrations, *, subject: str, body: str, key: str, sender_name: str) -> int:
+    """An organizer's own message to participants (a queryset of registrations), through the
+    same outbox."""
+    about = {"subject": subject, "body": body, "sender": sender_name}
+    return _defer_to_each(registrations, kind="organizer_message", key=key, about=about)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering: in the worker, when the message is sent
 
 
 def _reply_to(event: Event) -> str:
@@ -40,23 +189,16 @@ def _reply_to(event: Event) -> str:
 
 
 def _context(registration: Registration) -> dict:
-    from . import services
-
-    occasion = registration.occasion
-    confirmed = registration.status == Registration.Status.CONFIRMED
     return {
         "user": registration.user,
         "registration": registration,
         "event": registration.event,
-        "occasion": occasion,
-        "day_parts": list(occasion.day_parts.all()),
-        # The meeting link goes only to those with a seat, as on the event page.
-        "meeting_link": occasion.online_url
-        if confirmed and registration.event.status == Event.Status.PUBLISHED
-        else "",
-        "position": services.waitlist_position(registration),
+        "occasion": registration.occasion,
+        "day_parts": list(registration.occasion.day_parts.all()),
+        "meeting_link": meeting_link_for(registration),
+        "position": waitlist_position(registration),
         "wait_reason": registration.get_wait_reason_display() if registration.wait_reason else "",
-        "deadline": services.cancellation_deadline(registration.event),
+        "deadline": cancellation_deadline(registration.event),
         "event_url": absolute_url(registration.event.get_absolute_url()),
         "registrations_url": absolute_url(reverse("events:my_registrations")),
     }
@@ -72,141 +214,93 @@ def _ics_attachment(registration: Registration) -> list[dict]:
     ]
 
 
-def _send(registration: Registration, template: str, key: str, extra: dict | None = None, ics: bool = False):
-    user = registration.user
-    if user is None:
-        # The account was erased; its registration stays only as a count, with nobody to tell.
-        return None
-    language = _language(user)
-    with translation.override(language):
-        context = {**_context(registration), **(extra or {})}
-        attachments = _ics_attachment(registration) if ics else []
-    subject, text, html = outbox.render(template, context, language)
-    return outbox.enqueue(
-        key=key,
-        kind=template,
-        recipient=user.email,
-        user=user,
-        language=language,
-        subject=subject,
-        text=text,
-        html=html,
-        reply_to=_reply_to(registration.event),
-        attachments=attachments,
-        # The event's organizer team sees the message in the outbox admin; other teams do not.
-        team=registration.event.team,
-    )
-
-
-def _withdraw_earlier_notices(log: RegistrationLog) -> bool:
-    """Withdraw the registration's earlier notices that are still waiting in the outbox, and
-    say whether any of them has reached (or is reaching) the member."""
-    earlier = [
-        f"registration-log:{pk}"
-        for pk in RegistrationLog.objects.filter(registration_id=log.registration_id)
-        .exclude(pk=log.pk)
-        .values_list("pk", flat=True)
-    ]
-    outbox.withdraw_pending(earlier)
-    return OutgoingMessage.objects.filter(
-        idempotency_key__in=earlier, status__in=[OutgoingMessage.Status.SENDING, OutgoingMessage.Status.SENT]
-    ).exists()
-
-
-def registration_logged(log: RegistrationLog) -> None:
-    """The member's email about a logged change of their registration.
-
-    Each notice tells the registration's whole state and carries its calendar entry, so it
-    replaces the notices of earlier changes still waiting in the outbox: a confirmation, a move
-    and a move back send one email, not three. A cancellation of a registration the member has
-    not heard of yet sends nothing at all (register and cancel before the mail went out).
-    """
-    registration = log.registration
-    template = _TEMPLATE_FOR_ACTION.get(log.action)
-    if log.action == Action.MOVED:
-        template = (
-            "registration_confirmed"
-            if registration.status == Registration.Status.CONFIRMED
-            else "registration_waitlisted"
-        )
-    if template is None:
-        return
-    heard_before = _withdraw_earlier_notices(log)
-    if log.action == Action.CANCELLED and not heard_before:
-        return
-    # Every notice carries the calendar entry in its new state; a cancellation's entry is
-    # marked CANCELLED with the same UID, so calendar programs remove the meeting.
-    _send(
-        registration,
-        template,
-        key=f"registration-log:{log.pk}",
-        # "Moved" only to someone told of the old occasion; to anyone else it is the first news.
-        extra={"moved": log.action == Action.MOVED and heard_before},
-        ics=True,
-    )
-
-
-def occasion_changed(occasion: Occasion, changes: list[str], key: str) -> int:
-    """Tell everyone registered for the occasion (confirmed or waiting) that its time, place or
-    meeting link changed; `changes` names which."""
-    count = 0
-    for registration in _active(occasion.event).filter(occasion=occasion):
-        _send(
-            registration,
-            "event_changed",
-            key=f"{key}:{registration.pk}",
-            extra={"changes": changes},
-            ics=True,
-        )
-        count += 1
-    return count
-
-
-def event_cancelled(event: Event) -> int:
-    count = 0
-    for registration in _active(event):
-        _send(registration, "event_cancelled", key=f"event-cancelled:{event.pk}:{registration.pk}", ics=True)
-        count += 1
-    return count
-
-
-def reminder(registration: Registration, days: int) -> None:
-    _send(
-        registration,
-        "reminder",
-        # The date is part of the key: a postponed occasion is reminded of again.
-        key=f"reminder:{registration.pk}:{days}d:{int(registration.occasion.starts_at.timestamp())}",
-        extra={"days": days},
-        ics=True,
-    )
-
-
-def organizer_message(registrations, *, subject: str, body: str, key: str, sender_name: str) -> int:
-    """An organizer's own message to participants, through the same outbox."""
-    count = 0
-    for registration in registrations:
-        _send(
-            registration,
-            "organizer_message",
-            key=f"{key}:{registration.pk}",
-            extra={
-                "message_subject": subject,
-                "body": body,
-                "body_html": render_markdown(body),
-                "sender": sender_name,
-            },
-        )
-        count += 1
-    return count
-
-
-def _active(event: Event):
-    return (
-        Registration.objects.active()
-        .filter(event=event)
-        .select_related("user", "event", "occasion")
+def _registration(pk: int) -> Registration:
+    registration = (
+        Registration.objects.select_related("user", "event", "occasion")
         .prefetch_related("occasion__day_parts")
+        .filter(pk=pk)
+        .first()
     )
+    if registration is None or registration.user is None:
+        raise outbox.NoLongerTrue(_GONE)
+    return registration
+
+
+def _rendered(
+    message: OutgoingMessage, registration: Registration, extra: dict, *, ics: bool = True
+) -> outbox.Rendered:
+    language = message.language or _language(registration.user)
+    with translation.override(language):
+        context = {**_context(registration), **extra}
+        attachments = _ics_attachment(registration) if ics else []
+    subject, text, html = outbox.render(message.kind, context, language)
+    return outbox.Rendered(subject, text, html, attachments, _reply_to(registration.event))
+
+
+def render_registration_notice(message: OutgoingMessage) -> outbox.Rendered:
+    """A confirmation, waiting-list, promotion or cancellation notice, telling the registration's
+    state now; withdrawn if that state is no longer the one the notice is about."""
+    log = RegistrationLog.objects.filter(pk=message.about["registration_log"]).first()
+    if log is None:
+        raise outbox.NoLongerTrue(_GONE)
+    registration = _registration(log.registration_id)
+    if registration.status != _STATUS_TOLD[message.kind]:
+        raise outbox.NoLongerTrue(_CHANGED)
+    if message.kind == "registration_cancelled":
+        # Written because an earlier notice was on its way; if that one was withdrawn in the end
+        # (its state had changed), the member has heard of nothing to cancel.
+        if not _any_reached(_earlier_keys(log)):
+            raise outbox.NoLongerTrue(_NEVER_TOLD)
+    elif registration.event.status == Event.Status.CANCELLED:
+        raise outbox.NoLongerTrue(_EVENT_CANCELLED)
+    return _rendered(message, registration, {"moved": message.about.get("moved", False)})
+
+
+def render_event_changed(message: OutgoingMessage) -> outbox.Rendered:
+    registration = _registration(message.about["registration"])
+    if registration.status == Status.CANCELLED:
+        raise outbox.NoLongerTrue(_GONE)
+    if registration.event.status == Event.Status.CANCELLED:
+        raise outbox.NoLongerTrue(_EVENT_CANCELLED)
+    return _rendered(message, registration, {"changes": message.about["changes"]})
+
+
+def render_event_cancelled(message: OutgoingMessage) -> outbox.Rendered:
+    return _rendered(message, _registration(message.about["registration"]), {})
+
+
+def render_reminder(message: OutgoingMessage) -> outbox.Rendered:
+    registration = _registration(message.about["registration"])
+    if registration.status != Status.CONFIRMED:
+        raise outbox.NoLongerTrue(_NOT_CONFIRMED)
+    if registration.event.status != Event.Status.PUBLISHED:
+        raise outbox.NoLongerTrue(_EVENT_CANCELLED)
+    return _rendered(message, registration, {"days": message.about["days"]})
+
+
+def render_organizer_message(message: OutgoingMessage) -> outbox.Rendered:
+    # The organizer's words go as written, whatever has changed since.
+    body = message.about["body"]
+    extra = {
+        "message_subject": message.about["subject"],
+        "body": body,
+        "body_html": render_markdown(body),
+        "sender": message.about["sender"],
+    }
+    return _rendered(message, _registration(message.about["registration"]), extra, ics=False)
+
+
+RENDERERS = {
+    **dict.fromkeys(_STATUS_TOLD, render_registration_notice),
+    "event_changed": render_event_changed,
+    "event_cancelled": render_event_cancelled,
+    "reminder": render_reminder,
+    "organizer_message": render_organizer_message,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: which reminders are due
 
 
 def due_reminders(at: dt.datetime | None = None) -> list[tuple[Registration, int]]:
@@ -236,7 +330,6 @@ def due_reminders(at: dt.datetime | None = None) -> list[tuple[Registration, int
                 .filter(occasion=occasion, confirmed_at__lte=window_start)
                 .filter(Q(last_reminder_days__isnull=True) | Q(last_reminder_days__gt=days))
                 .select_related("user", "event", "occasion")
-                .prefetch_related("occasion__day_parts")
             )
             due += [(registration, days) for registration in registrations]
     return due

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import time_format
 
-from events import services
+from events import selectors, services
 from events.models import ContactPerson, DayPart, Registration
 from network_portal.outbox.models import OutgoingMessage
 from tests import factories
@@ -113,7 +113,7 @@ def test_changed_time_is_announced_to_everyone_registered(member, other_member, 
     _register(member, occasion, _send_on_commit)
     _register(other_member, occasion, _send_on_commit)
     mail.outbox.clear()
-    before = services.schedule_snapshot(event)
+    before = selectors.schedule_snapshot(event)
     DayPart.objects.filter(occasion=occasion).update(starts_at=occasion.starts_at + dt.timedelta(hours=1))
     with _send_on_commit(execute=True):
         assert services.announce_changes(event, before) == 2
@@ -121,7 +121,7 @@ def test_changed_time_is_announced_to_everyone_registered(member, other_member, 
     assert message.subject.startswith("Changed:") and "The time has changed." in message.body
     assert message.attachments  # the updated calendar file
     # Nothing changed: nobody is written to.
-    assert services.announce_changes(event, services.schedule_snapshot(event)) == 0
+    assert services.announce_changes(event, selectors.schedule_snapshot(event)) == 0
 
 
 def test_event_cancelled_notice_to_everyone_registered(member, other_member, organizer, _send_on_commit):
@@ -316,7 +316,7 @@ def test_a_postponed_occasion_is_reminded_of_again(member, _send_on_commit):
     _confirm_long_ago(_register(member, occasion, _send_on_commit))
     with _send_on_commit(execute=True):
         assert services.send_due_reminders() == 1
-    before = services.schedule_snapshot(event)
+    before = selectors.schedule_snapshot(event)
     new_start = occasion.starts_at + dt.timedelta(days=21)
     DayPart.objects.filter(occasion=occasion).update(
         starts_at=new_start, ends_at=new_start + dt.timedelta(hours=3)
@@ -398,11 +398,14 @@ def test_every_kind_of_message_is_in_the_recipients_language_with_both_parts_and
     _register(other_member, occasion, _send_on_commit)  # waiting list
     with _send_on_commit(execute=True):
         services.cancel(holder, actor=member)  # cancellation + promotion
-        before = services.schedule_snapshot(event)
+        before = selectors.schedule_snapshot(event)
         occasion.venue = "Ny lokal"
         occasion.save()
         services.announce_changes(event, before)  # changed
         services.message_participants(event, subject="Hej", body="Text", organizer=organizer)
+    # Sent first: messages are rendered when sent, and the ones above that are still waiting
+    # when the event is cancelled are withdrawn (the cancellation tells the participants).
+    with _send_on_commit(execute=True):
         services.cancel_event(event, organizer=organizer)  # cancelled
     records = OutgoingMessage.objects.exclude(kind__startswith="account")
     kinds = set(records.values_list("kind", flat=True))

@@ -194,6 +194,9 @@ def test_a_move_and_a_move_back_before_sending_queue_one_notice_of_the_end_state
     assert len(pending) == 1 and len(_notices(registration)) == 3
     # The first news the member gets: a confirmation of the first occasion, not "you moved".
     assert pending[0].kind == "registration_confirmed"
+    # Rendered when sent, from the registration as it is then.
+    assert outbox.deliver(pending[0].pk)
+    pending[0].refresh_from_db()
     assert first.display_label in pending[0].body_text
     assert pending[0].subject.startswith("Registration confirmed:")
     assert "You have moved your registration" not in pending[0].body_text

@@ -97,9 +97,17 @@ class OutgoingMessage(models.Model):
     language = models.CharField(_("language"), max_length=8, blank=True)
     from_email = models.CharField(_("from"), max_length=300)
     reply_to = models.CharField(_("reply to"), max_length=300, blank=True)
-    subject = models.CharField(_("subject"), max_length=300)
-    body_text = models.TextField(_("plain text"))
-    body_html = models.TextField(_("HTML"))
+    # Empty until rendered for a message written with `about` (see below).
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    body_text = models.TextField(_("plain text"), blank=True)
+    body_html = models.TextField(_("HTML"), blank=True)
+    # What a message rendered when it is sent is about, e.g. {"registration_log": 42} or
+    # {"registration": 7, "days": 1}: the state change writes only this small row (under the
+    # event's lock), and the worker renders subject, bodies and calendar file from the database
+    # as it is then, with the renderer its app registered for the kind (services.register_renderer).
+    # None for a message rendered when it was written (account emails with their secrets,
+    # newsletter notices).
+    about = models.JSONField(_("about"), null=True, blank=True)
     # [{"filename": ..., "content": ..., "mimetype": ...}] with text content (calendar files).
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
     # Account emails carry secrets (sign-in codes, password-reset links): organizers must not
@@ -132,4 +140,8 @@ class OutgoingMessage(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return f"{self.subject} → {self.recipient}"
+        return f"{self.subject or kind_label(self.kind)} → {self.recipient}"
+
+    @property
+    def rendered_when_sent(self) -> bool:
+        return self.about is not None

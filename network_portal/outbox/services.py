@@ -11,6 +11,11 @@ commit, and deliver under a row lock so that no message is lost or sent twice.
   live worker's claim is never taken from it. The only window for a duplicate is a kill between
   the SMTP server's acceptance and the commit of "sent"; the fixed Message-ID lets mail systems
   drop such a copy.
+- Most messages are rendered by the worker when it sends them (`defer`, `defer_many`): the
+  change that causes them writes a small row saying what the message is about, and the renderer
+  the kind's app registered reads the database as it is at sending time. So the event's lock is
+  not held while templates and calendar files are rendered, and a message that is no longer true
+  by then (a confirmation of a registration cancelled since) is withdrawn, not sent.
 """
 
 from __future__ import annotations
@@ -19,13 +24,16 @@ import datetime as dt
 import logging
 import smtplib
 import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import make_msgid
 from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -33,7 +41,7 @@ from django.utils import timezone, translation
 from network_portal.links import site_host
 
 from . import secrets
-from .models import OutgoingMessage
+from .models import OutgoingMessage, kind_label
 
 if TYPE_CHECKING:
     from members.models import Team, User
@@ -122,6 +130,72 @@ def enqueue(
     return message
 
 
+def _deferred_row(
+    *, key: str, kind: str, recipient: str, about: dict, user_id=None, language: str, team_id=None
+) -> OutgoingMessage:
+    return OutgoingMessage(
+        idempotency_key=key,
+        kind=kind,
+        recipient=recipient,
+        user_id=user_id,
+        team_id=team_id,
+        language=language,
+        from_email=default_from(),
+        about=about,
+        message_id=make_msgid(domain=site_host()),
+    )
+
+
+# What a deferred row holds when it is written; the rest is filled in when it is sent.
+_DEFERRED_FIELDS = (
+    "kind",
+    "recipient",
+    "user_id",
+    "team_id",
+    "language",
+    "from_email",
+    "about",
+    "message_id",
+)
+
+
+def defer(
+    *, key: str, kind: str, recipient: str, about: dict, user=None, language: str = "", team_id=None
+) -> OutgoingMessage:
+    """Record a message that the worker renders when it sends it (the renderer registered for
+    `kind` reads `about`), in the current transaction; publish on commit. Nothing is rendered
+    here: this is what a change under a lock calls. The same key twice records it once."""
+    row = _deferred_row(
+        key=key,
+        kind=kind,
+        recipient=recipient,
+        about=about,
+        user_id=user.pk if user is not None else None,
+        language=language,
+        team_id=team_id,
+    )
+    message, created = OutgoingMessage.objects.get_or_create(
+        idempotency_key=key, defaults={name: getattr(row, name) for name in _DEFERRED_FIELDS}
+    )
+    if created:
+        transaction.on_commit(lambda: publish(message.pk))
+    return message
+
+
+def defer_many(rows: Iterable[dict]) -> int:
+    """`defer` for many recipients at once (every participant of an event): one INSERT however
+    many there are, and one task published after the commit that publishes their sends from the
+    worker. Each row holds defer's arguments, with `user_id` for the member. Keys that already
+    exist (a double submit) are skipped. Returns how many rows were given."""
+    messages = [_deferred_row(**row) for row in rows]
+    if not messages:
+        return 0
+    OutgoingMessage.objects.bulk_create(messages, ignore_conflicts=True)
+    keys = [message.idempotency_key for message in messages]
+    transaction.on_commit(lambda: publish_batch(keys))
+    return len(messages)
+
+
 # After a failed publish, this process leaves messages pending for the sweep for a while instead
 # of waiting for the broker's timeouts once per message (cancelling an event with 80 people
 # while Redis is down must not take minutes).
@@ -129,22 +203,60 @@ _BROKER_PAUSE = 30.0
 _broker_down_until = 0.0
 
 
-def publish(pk: int, *, retrying: bool = False) -> bool:
-    """Hand the message to Celery. A broker that is down is no error here: the row stays pending
-    and the sweep publishes it later. The sweep (`retrying`) always tries."""
-    global _broker_down_until
-    from .tasks import send_message
+def _task(name: str):
+    # By name from Celery's registry (outbox.apps imports the tasks module at start-up): the
+    # tasks call this module, so this module does not import them back.
+    return current_app.tasks[f"network_portal.outbox.tasks.{name}"]
 
+
+def _hand_to_broker(task: str, argument, what: str, *, retrying: bool) -> bool:
+    global _broker_down_until
     if not retrying and time.monotonic() < _broker_down_until:
         return False
     try:
-        send_message.delay(pk)
+        _task(task).delay(argument)
     except Exception as exc:  # kombu and redis raise many kinds; none may undo the caller's work
         _broker_down_until = time.monotonic() + _BROKER_PAUSE
-        logger.warning("Outbox: could not publish message %s (%s); the sweep will retry", pk, exc)
+        logger.warning("Outbox: could not publish %s (%s); the sweep will retry", what, exc)
+        return False
+    return True
+
+
+def publish(pk: int, *, retrying: bool = False) -> bool:
+    """Hand the message to Celery. A broker that is down is no error here: the row stays pending
+    and the sweep publishes it later. The sweep (`retrying`) always tries."""
+    if not _hand_to_broker("send_message", pk, f"message {pk}", retrying=retrying):
         return False
     OutgoingMessage.objects.filter(pk=pk).update(published_at=timezone.now())
     return True
+
+
+# Keys per batch task: a task's argument stays small whatever the number of participants.
+_BATCH = 500
+
+
+def publish_batch(keys: list[str]) -> int:
+    """After a commit that wrote many messages: one task per batch of keys, which publishes the
+    messages' sends from the worker. With the broker down the rows stay pending, unpublished, for
+    the sweep, as with `publish`. Returns how many batches were handed over."""
+    handed = 0
+    for start in range(0, len(keys), _BATCH):
+        batch = keys[start : start + _BATCH]
+        if not _hand_to_broker("publish_messages", batch, f"{len(batch)} messages", retrying=False):
+            break
+        handed += 1
+    return handed
+
+
+def publish_keys(keys: list[str]) -> int:
+    """The batch task's work: publish the send of each pending message with these keys."""
+    pending = OutgoingMessage.objects.pending().filter(idempotency_key__in=keys, published_at__isnull=True)
+    published = 0
+    for pk in pending.order_by("pk").values_list("pk", flat=True):
+        if not publish(pk, retrying=True):
+            break  # the broker went down: the sweep publishes the rest
+        published += 1
+    return published
 
 
 def _claim(pk: int) -> OutgoingMessage | None:
@@ -228,6 +340,46 @@ def _still_wanted(message: OutgoingMessage) -> bool:
     return check is None or check(message)
 
 
+@dataclass
+class Rendered:
+    """What a renderer makes of a message written with `defer`."""
+
+    subject: str
+    text: str
+    html: str
+    attachments: list[dict] = field(default_factory=list)
+    reply_to: str = ""
+
+
+class NoLongerTrue(Exception):  # noqa: N818 (an outcome, not a fault)
+    """Raised by a renderer when the message's subject is gone or has changed so that the
+    message would be wrong (a confirmation of a registration cancelled since): withdrawn."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# kind -> renderer(message) -> Rendered: apps render their deferred messages from the database
+# as it is when the worker sends them (events registers its notices in events/apps.py).
+_renderers: dict[str, Callable[[OutgoingMessage], Rendered]] = {}
+
+
+def register_renderer(kind: str, renderer: Callable[[OutgoingMessage], Rendered]) -> None:
+    _renderers[kind] = renderer
+
+
+def _render_deferred(message: OutgoingMessage) -> None:
+    """Render a claimed message from the database as it is now and keep the result in the row
+    (what was sent, for organizers and for a retry). Every attempt renders again: a retry an hour
+    later tells what is true then."""
+    rendered = _renderers[message.kind](message)
+    message.subject = rendered.subject[:300]
+    message.body_text, message.body_html = rendered.text, rendered.html
+    message.attachments, message.reply_to = rendered.attachments, rendered.reply_to
+    message.save(update_fields=["subject", "body_text", "body_html", "attachments", "reply_to"])
+
+
 def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
@@ -244,6 +396,19 @@ def deliver(pk: int, connection=None) -> bool:
     if not _still_wanted(message):
         _close(message, Status.WITHDRAWN, _UNWANTED, notice=_REMOVED_SECRET)
         return False
+    if message.rendered_when_sent:
+        # After the claim's commit, outside any lock of the change that wrote the message.
+        try:
+            _render_deferred(message)
+        except NoLongerTrue as exc:
+            _close(message, Status.WITHDRAWN, exc.reason, notice=_REMOVED_SECRET)
+            return False
+        except OperationalError as exc:  # the database, not the message: try again later
+            _give_back(message, exc)
+            raise TransientSendError(str(exc)) from exc
+        except Exception as exc:  # a bug or bad data: failed for an organizer to look at, not looped
+            _fail(message, exc)
+            return False
     try:
         (connection or get_connection()).send_messages([_as_email(message)])
     except smtplib.SMTPResponseException as exc:
@@ -343,7 +508,8 @@ def resend(message: OutgoingMessage) -> bool:
 def remove_old_bodies(at: dt.datetime | None = None) -> int:
     """Data minimisation: remove bodies, attachments and headers (personal details, calendar
     entries, unsubscribe links) of messages older than OUTBOX_RETENTION_DAYS that are done with.
-    The row stays as the record of what was sent to whom, when. Returns how many."""
+    The row stays as the record of what was sent to whom, when; what a message rendered when sent
+    was about goes too (an organizer's message keeps its words there). Returns how many."""
     at = at or timezone.now()
     cutoff = at - dt.timedelta(days=settings.OUTBOX_RETENTION_DAYS)
     done = OutgoingMessage.objects.filter(
@@ -351,7 +517,7 @@ def remove_old_bodies(at: dt.datetime | None = None) -> int:
         created_at__lt=cutoff,
         body_removed_at__isnull=True,
     )
-    return done.update(headers={}, **_removed_body(_REMOVED_RETENTION, at))
+    return done.update(headers={}, about=None, **_removed_body(_REMOVED_RETENTION, at))
 
 
 def body_removal_due(message: OutgoingMessage) -> dt.datetime | None:
@@ -378,7 +544,8 @@ def export_for_user(user: User) -> list[dict]:
         {
             "date": (message.sent_at or message.created_at).isoformat(),
             "recipient": message.recipient,
-            "subject": message.subject,
+            # A message withdrawn before it was rendered has no subject: its kind says what it was.
+            "subject": message.subject or kind_label(message.kind),
             "kind": message.kind,
             "status": message.status,
         }

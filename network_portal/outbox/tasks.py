@@ -18,6 +18,14 @@ def send_message(pk: int) -> bool:
     return services.deliver(pk)
 
 
+@shared_task(acks_late=True)
+def publish_messages(keys: list[str]) -> int:
+    # One task for the many messages one change wrote (every participant of an event): their
+    # sends are published here, in the worker, not one by one after the change's commit. A task
+    # lost with its worker leaves the rows pending and unpublished: the sweep publishes them.
+    return services.publish_keys(keys)
+
+
 @shared_task
 def sweep_outbox() -> int:
     return services.sweep()
