@@ -5,6 +5,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 
+from . import registry
+
 
 class PreferredLanguageMiddleware:
     """A signed-in member's preferred language wins over the browser's and the cookie's."""
@@ -27,10 +29,10 @@ class ProfileCompletionMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         # Still reachable with an incomplete profile: the account pages (logout, email
-        # verification and change), the language switch, health checks, admin, assets, and the
-        # newsletter's signed links (they act for a subscriber, not for the signed-in member),
-        # and the member's data rights: reading the privacy page, downloading one's data and
-        # deleting the account must not require giving more data first.
+        # verification and change), the language switch, health checks, admin, assets, the
+        # member's data rights (reading the privacy page, downloading one's data and deleting
+        # the account must not require giving more data first), and what other apps registered
+        # (members.registry), such as links that act for someone other than the signed-in member.
         self._exempt = (
             "/accounts/",
             "/privacy/",
@@ -39,8 +41,8 @@ class ProfileCompletionMiddleware:
             "/i18n/",
             "/healthz",
             "/admin/",
-            "/newsletter/",
             "/" + settings.STATIC_URL.lstrip("/"),
+            *registry.open_paths(),
         )
 
     def __call__(self, request):

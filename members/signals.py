@@ -42,6 +42,11 @@ def sync_site_from_settings(sender, using="default", **kwargs):
 
 
 def sync_organizer_group(sender, **kwargs):
-    # Runs after the last of the portal's apps migrated, when all their permissions exist.
-    if sender.name == "newsletters":
+    """migrate sends post_migrate once per app with models, in INSTALLED_APPS order, and creates
+    each app's permissions in an earlier receiver of the same signal: after the last app's, the
+    permissions every app registered for organizers exist."""
+    from django.apps import apps
+
+    apps_with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender is apps_with_models[-1]:
         services.ensure_organizer_group()

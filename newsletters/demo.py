@@ -20,7 +20,9 @@ Tilmeld dig via arrangementets side – først til mølle.
 """
 
 
-def seed() -> list[str]:
+def seed(password: str) -> list[str]:
+    """Registered in NewslettersConfig.ready(); the demo members exist. `password` is unused:
+    this seeder makes no accounts."""
     for email in ("mobility@aarhus.dk", "klima@kk.dk", "trafik@malmo.se", "organizer@kl.dk"):
         user = User.objects.get(email=email)
         if not Subscriber.objects.filter(email=email).exists():

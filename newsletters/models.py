@@ -202,3 +202,20 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email_hash[:12]}… ({self.get_reason_display()})"
+
+
+class EventAlert(models.Model):
+    """The subscribers' alerts about an event were written (once, when its registration opened).
+    The periodic job claims an event by creating this row, so overlapping runs alert once."""
+
+    event = models.OneToOneField(
+        "events.Event", on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("event")
+    )
+    sent_at = models.DateTimeField(_("alerts written"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("event alert")
+        verbose_name_plural = _("event alerts")
+
+    def __str__(self) -> str:
+        return f"{self.event_id} @ {self.sent_at:%Y-%m-%d %H:%M}"

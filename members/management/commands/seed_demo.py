@@ -1,6 +1,7 @@
 """Demo data that reads like the two announcements the portal serves: organizers at KL and at
-the county administrative boards, members from several municipalities and boards. Idempotent:
-running it again updates the same rows."""
+the county administrative boards, members from several municipalities and boards; then the demo
+data the other apps registered (events, the newsletter). Idempotent: running it again updates
+the same rows."""
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -8,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 
-from members import services
+from members import registry, services
 from members.models import Organization, OrganizationDomain, User
 
 DEMO_PASSWORD = "green-mobility-demo"
@@ -121,7 +122,7 @@ DEMO_ADMIN = (
 
 
 class Command(BaseCommand):
-    help = "Create or update demo organizers and members (idempotent)."
+    help = "Create or update demo organizers and members, and the demo data of other apps (idempotent)."
 
     def handle(self, *args, **options):
         # The demo registrations send real confirmations through the outbox; writing them to a
@@ -171,12 +172,10 @@ class Command(BaseCommand):
                 preferred_language=language,
             )
 
-        # The events app builds on these members; imported here so members stays usable alone.
-        from events.demo import seed as seed_events
-        from newsletters.demo import seed as seed_newsletter
-
-        more = seed_events(DEMO_PASSWORD)
-        more += seed_newsletter()
+        # The apps that build on these members add theirs (members.registry), in their order.
+        more = []
+        for seeder in registry.demo_seeders():
+            more += seeder.seed(DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at http://127.0.0.1:8000 with:"))
         for email, *_profile, staff in DEMO_USERS:
             self.stdout.write(
