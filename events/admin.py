@@ -12,18 +12,18 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, OuterRef, Sum
 from django.http import Http404
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from members.queries import count_per_row
+
 from . import admin_views, services, uploads
 from .admin_scoping import TeamScopedAdmin, VisibleRelatedFilter
-from .admin_views import DuplicateForm, EventAdminForm, OccasionAdminForm, duplicate_event
+from .admin_views import DuplicateForm, EventAdminForm, OccasionAdminForm
 from .models import (
     AgendaItem,
     ContactPerson,
@@ -92,17 +92,9 @@ class SpeakerAdmin(admin.ModelAdmin):
 # Events and their occasions
 
 
-def _remember_schedule(request, event: Event | None) -> None:
-    """Before an organizer's edit is saved: what participants were told, to compare after."""
-    request._schedule_before = services.schedule_snapshot(event) if event and event.pk else {}
-
-
-def _after_schedule_change(request, model_admin: admin.ModelAdmin, event: Event) -> None:
-    """Day parts decide the dates shown and listed; more seats may let people off the waiting
-    list; and people registered hear of a new time, place or meeting link."""
-    services.refresh_schedule(event)
-    admin_views.report_promoted(request, model_admin, len(services.promote_waitlist(event)))
-    notified = services.announce_changes(event, getattr(request, "_schedule_before", {}))
+def _report_schedule_change(request, model_admin: admin.ModelAdmin, change: services.ScheduleChange) -> None:
+    admin_views.report_promoted(request, model_admin, change.promoted)
+    notified = change.notified
     if notified:
         model_admin.message_user(
             request,
@@ -161,25 +153,11 @@ class AgendaItemInline(TeamScopedAdmin, admin.TabularInline):
 
 
 def _sum_of_capacity():
-    seats = (
-        Occasion.objects.filter(event=OuterRef("pk"))
-        .order_by()
-        .values("event")
-        .annotate(total=Sum("capacity"))
-        .values("total")
-    )
-    return Coalesce(Subquery(seats), 0)
+    return count_per_row(Occasion.objects.filter(event=OuterRef("pk")), "event", Sum("capacity"))
 
 
 def _count_of(status: str):
-    registrations = (
-        Registration.objects.filter(event=OuterRef("pk"), status=status)
-        .order_by()
-        .values("event")
-        .annotate(total=Count("pk"))
-        .values("total")
-    )
-    return Coalesce(Subquery(registrations), 0)
+    return count_per_row(Registration.objects.filter(event=OuterRef("pk"), status=status), "event")
 
 
 @admin.register(Event)
@@ -280,14 +258,23 @@ class EventAdmin(TeamScopedAdmin, admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        _remember_schedule(request, obj)
-        if obj.status == Event.Status.PUBLISHED and obj.published_at is None:
-            obj.published_at = timezone.now()
+        # An event added as published is saved as a draft and published by the service, the
+        # one place that publishes (it sets the publication date).
+        publish = obj.status == Event.Status.PUBLISHED and not change
+        if publish:
+            obj.status = Event.Status.DRAFT
         super().save_model(request, obj, form, change)
+        if publish:
+            services.publish_event(obj, organizer=request.user)
+            obj.refresh_from_db(fields=["status", "published_at"])
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        _after_schedule_change(request, self, form.instance)
+        # The occasions and day parts are saved here, after the event's own row: the service
+        # reads what participants were told before they are saved and compares after.
+        schedule = services.change_schedule(
+            form.instance, lambda: super(EventAdmin, self).save_related(request, form, formsets, change)
+        )
+        _report_schedule_change(request, self, schedule)
 
     # --- pages of one event ---
 
@@ -351,16 +338,16 @@ class EventAdmin(TeamScopedAdmin, admin.ModelAdmin):
 
     @admin.action(description=_("Publish"), permissions=["change"])
     def publish(self, request, queryset):
-        now = timezone.now()
         published = 0
-        for event in queryset.exclude(status=Event.Status.PUBLISHED):
-            event.status = Event.Status.PUBLISHED
-            event.published_at = event.published_at or now
-            event.save(update_fields=["status", "published_at"])
-            self.log_change(request, event, _("Published."))
-            # Seats freed while the event was not published were given to no one.
-            services.promote_waitlist(event)
-            published += 1
+        for event in queryset:
+            try:
+                changed = services.publish_event(event, organizer=request.user)
+            except services.EventError as error:
+                self.message_user(request, error.message, messages.WARNING)
+                continue
+            if changed:
+                self.log_change(request, event, _("Published."))
+                published += 1
         self.message_user(
             request,
             ngettext("Published %(count)d event.", "Published %(count)d events.", published)
@@ -429,7 +416,7 @@ class EventAdmin(TeamScopedAdmin, admin.ModelAdmin):
         if form.is_valid():
             shift = dt.timedelta(days=form.cleaned_data["days"])
             for event in queryset:
-                copy = duplicate_event(event, shift)
+                copy = services.copy_event(event, shift=shift, organizer=request.user)
                 self.log_addition(request, copy, _("Duplicated from %(event)s.") % {"event": event})
                 link = format_html(
                     '<a href="{}">{}</a>', reverse("admin:events_event_change", args=[copy.pk]), copy.title
@@ -479,12 +466,18 @@ class OccasionAdmin(TeamScopedAdmin, admin.ModelAdmin):
         return occasion.waitlisted_count
 
     def save_model(self, request, obj, form, change):
-        _remember_schedule(request, obj.event if change else None)
-        super().save_model(request, obj, form, change)
+        # Saved in save_related together with its day parts, so that the service can read the
+        # schedule participants were told before any of it changes.
+        pass
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        _after_schedule_change(request, self, form.instance.event)
+        occasion = form.instance
+
+        def save():
+            occasion.save()
+            super(OccasionAdmin, self).save_related(request, form, formsets, change)
+
+        _report_schedule_change(request, self, services.change_schedule(occasion.event, save))
 
     def delete_model(self, request, obj):
         event = obj.event

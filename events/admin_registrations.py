@@ -8,7 +8,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import admin_views, services
+from . import admin_views, selectors, services
 from .admin_scoping import TeamScopedAdmin, VisibleRelatedFilter, may_see_needs
 from .admin_views import MoveForm
 from .models import (
@@ -57,7 +57,7 @@ class OrganizationKindFilter(admin.ChoicesFieldListFilter):
 class RegistrationLogInline(TeamScopedAdmin, admin.TabularInline):
     model = RegistrationLog
     team_path = "registration__event__team"
-    fields = ["at", "action", "actor", "detail", "notify"]
+    fields = ["at", "action", "actor", "detail"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -180,7 +180,7 @@ class RegistrationAdmin(TeamScopedAdmin, admin.ModelAdmin):
 
     @admin.display(description=_("place on the waiting list"))
     def waitlist_position(self, registration):
-        return services.waitlist_position(registration) or "–"
+        return selectors.waitlist_position(registration) or "–"
 
     @admin.display(description=_("needs erased on"))
     def needs_erased_on(self, registration):

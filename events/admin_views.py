@@ -1,24 +1,21 @@
 """What the events admin adds to Django's: its forms, the confirmation steps of the move and
-duplicate actions, copying an event, seat occupancy, participant lists and exports.
+duplicate actions, seat occupancy, participant lists and exports.
 
-Nothing here changes a registration; that is events.services' job alone.
+Nothing here changes an event or a registration; that is events.services' job alone (copying
+an event is services.copy_event).
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import io
-import itertools
-import re
 import uuid
 from collections.abc import Iterable
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db import models, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db import models
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -28,20 +25,18 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
+from members.exports import csv_download, dated_filename
 from members.models import User
 from members.text import normalize
 
-from . import services
+from . import selectors
 from .admin_scoping import needs_visibility
-from .models import DayPart, Event, Occasion, Registration
+from .models import Event, Occasion, Registration
 
 CONFIRMED = Registration.Status.CONFIRMED
 WAITLISTED = Registration.Status.WAITLISTED
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# A spreadsheet runs a cell that starts with one of these as a formula; members write the diet
-# and accessibility fields themselves.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def needs_notice() -> str:
@@ -208,78 +203,6 @@ def intermediate_page(
 
 
 # ---------------------------------------------------------------------------------------------
-# Duplicating an event
-
-_DATE_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
-
-
-def _unique_slug(base: str) -> str:
-    base = base[:185].strip("-")
-    taken = set(Event.objects.filter(slug__startswith=base).values_list("slug", flat=True))
-    candidates = itertools.chain([base], (f"{base}-{number}" for number in itertools.count(2)))
-    return next(slug for slug in candidates if slug not in taken)
-
-
-def _later(moment: dt.datetime, shift: dt.timedelta) -> dt.datetime:
-    # By the local clock: a meeting at 13:00 stays at 13:00 across a change to or from summer time.
-    return timezone.localtime(moment) + shift
-
-
-@transaction.atomic
-def duplicate_event(event: Event, shift: dt.timedelta) -> Event:
-    """A draft of the next meeting: the programme, themes, contacts and occasions with their day
-    parts, every date moved by `shift`. Registrations and documents stay with the original."""
-    occasions = list(event.occasions.prefetch_related("day_parts"))
-    agenda = list(event.agenda_items.prefetch_related("speakers"))
-    themes, contacts = list(event.themes.all()), list(event.contacts.all())
-
-    copy = Event.objects.get(pk=event.pk)
-    copy.pk = None
-    copy._state.adding = True
-    copy.title = (_("%(title)s (copy)") % {"title": event.title})[:200]
-    next_day = _later(event.starts_at, shift).date() if event.starts_at else None
-    base = _DATE_SUFFIX.sub("", event.slug)
-    copy.slug = _unique_slug(f"{base}-{next_day:%Y-%m-%d}" if next_day else f"{base}-copy")
-    copy.status = Event.Status.DRAFT
-    copy.published_at = None
-    copy.starts_at = copy.ends_at = None
-    shifted = ["registration_opens_at", "registration_closes_at", "cancellation_deadline", "quota_release_at"]
-    for name in shifted:
-        if getattr(copy, name) is not None:
-            setattr(copy, name, _later(getattr(copy, name), shift))
-    copy.save()
-    copy.themes.set(themes)
-    copy.contacts.set(contacts)
-
-    for occasion in occasions:
-        day_parts = list(occasion.day_parts.all())
-        occasion.pk = None
-        occasion._state.adding = True
-        occasion.event = copy
-        occasion.save()
-        DayPart.objects.bulk_create(
-            DayPart(
-                occasion=occasion,
-                number=part.number,
-                starts_at=_later(part.starts_at, shift),
-                ends_at=_later(part.ends_at, shift),
-            )
-            for part in day_parts
-        )
-    for item in agenda:
-        speakers = list(item.speakers.all())
-        item.pk = None
-        item._state.adding = True
-        # The prefetched speakers would make set() below believe they are linked already.
-        item._prefetched_objects_cache = {}
-        item.event = copy
-        item.save()
-        item.speakers.set(speakers)
-    services.refresh_schedule(copy)
-    return copy
-
-
-# ---------------------------------------------------------------------------------------------
 # Occupancy
 
 
@@ -290,17 +213,7 @@ def occupancy(request, model_admin, event: Event) -> TemplateResponse:
         occasion.free = max(occasion.capacity - occasion.confirmed_count, 0)
 
     quota = event.organization_quota if event.quota_applies() else None
-    organizations = list(
-        Registration.objects.active()
-        .filter(event=event)
-        .values("organization_id", "organization__name")
-        .annotate(
-            confirmed=Count("pk", filter=Q(status=CONFIRMED)),
-            waitlisted=Count("pk", filter=Q(status=WAITLISTED)),
-            over_quota=Count("pk", filter=Q(status=CONFIRMED, over_quota=True)),
-        )
-        .order_by("organization__name")
-    )
+    organizations = selectors.seats_by_organization(event)
     for row in organizations:
         row["left"] = None if quota is None else max(quota - row["confirmed"], 0)
 
@@ -376,21 +289,9 @@ def _row(registration: Registration) -> list[str]:
     ]
 
 
-def _filename(stem: str, extension: str) -> str:
-    return f"{stem}-{timezone.localdate():%Y-%m-%d}.{extension}"
-
-
 def export_csv(registrations: Iterable[Registration], stem: str, *, user) -> HttpResponse:
     header, rows, _with_needs = _table(registrations, user)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(stem, "csv")}"'
-    # Excel reads a CSV without a byte-order mark as ANSI and garbles æ, ø, å and ä.
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["'" + value if value.startswith(FORMULA_PREFIXES) else value for value in row])
-    return response
+    return csv_download(header, rows, stem)
 
 
 def export_xlsx(registrations: Iterable[Registration], stem: str, *, user) -> HttpResponse:
@@ -420,7 +321,7 @@ def export_xlsx(registrations: Iterable[Registration], stem: str, *, user) -> Ht
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_filename(stem, "xlsx")}"'
+    response["Content-Disposition"] = f'attachment; filename="{dated_filename(stem, "xlsx")}"'
     return response
 
 

@@ -7,16 +7,21 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
-        from members import privacy
+        from members import privacy, registry
         from members.dispatch import membership_verified
+        from network_portal.outbox import services as outbox
 
+        from . import demo, notifications, services
         from . import privacy as events_privacy
-        from . import services
 
         def _promote_after_verification(sender, user, **kwargs):
             services.promote_user_waitlists(user)
 
         membership_verified.connect(_promote_after_verification, weak=False, dispatch_uid="events-promote")
+
+        # The outbox worker renders the registration and event emails when it sends them.
+        for kind, renderer in notifications.RENDERERS.items():
+            outbox.register_renderer(kind, renderer)
 
         # Registrations in the member's data download; on erasure they are cancelled (future
         # seats, so waiting lists move up) and kept without the person, before the newsletter
@@ -27,3 +32,9 @@ class EventsConfig(AppConfig):
             erase=services.erase_member_registrations,
             order=100,
         )
+
+        # Organizers run events: every permission of the app (their teams limit which events).
+        registry.register_organizer_permissions("events")
+        registry.register_team_count("events", _("events"))  # in the teams' list in admin
+        # The demo's events, occasions and registrations, after the demo members exist.
+        registry.register_demo("events", demo.seed, order=100)

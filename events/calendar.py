@@ -28,6 +28,7 @@ from members.models import User
 from network_portal.links import absolute_url, site_host
 
 from .models import CalendarFeed, Event, Registration
+from .selectors import meeting_link_for
 
 # A member's calendar keeps recent meetings for a while, for reference; older ones drop out of
 # the feed (calendar apps then remove them) so the feed stays small.
@@ -50,14 +51,6 @@ def _registrations_with_schedule():
     return Registration.objects.select_related("event", "occasion").prefetch_related("occasion__day_parts")
 
 
-def _may_see_online_link(registration: Registration) -> bool:
-    # The link lets anyone into the meeting, so it goes only to people holding a seat.
-    return (
-        registration.status == Registration.Status.CONFIRMED
-        and registration.event.status != Event.Status.CANCELLED
-    )
-
-
 def _status(registration: Registration) -> str:
     if registration.event.status == Event.Status.CANCELLED:
         return "CANCELLED"
@@ -77,7 +70,7 @@ def _vevents(registration: Registration, stamp: dt.datetime) -> Iterable[icalend
     place = ", ".join(
         line.strip() for line in [occasion.venue, *occasion.address.splitlines()] if line.strip()
     )
-    link = occasion.online_url if _may_see_online_link(registration) else ""
+    link = meeting_link_for(registration)
     description = [event.summary, event_url]
     if link:
         # Also in the description: a hybrid meeting's LOCATION is the room, and some calendar

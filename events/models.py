@@ -246,8 +246,6 @@ class Event(models.Model):
     starts_at = models.DateTimeField(_("starts"), null=True, blank=True, editable=False, db_index=True)
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True, editable=False, db_index=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
-    # When subscribers' alerts about this event were written (once, when registration opened).
-    alerts_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = EventQuerySet.as_manager()
@@ -552,7 +550,8 @@ class Registration(PersonTextModel, models.Model):
 
 
 class RegistrationLog(models.Model):
-    """What happened to a registration and who did it; the outbox reads the notices from here."""
+    """What happened to a registration, when, and who did it: the history organizers read in
+    admin. The member's emails about these changes are written by events.notifications."""
 
     class Action(models.TextChoices):
         CONFIRMED = "confirmed", _("Confirmed")
@@ -569,7 +568,6 @@ class RegistrationLog(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
     )
     detail = models.CharField(_("detail"), max_length=300, blank=True)
-    notify = models.BooleanField(_("notify the member"), default=False)
     at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:

@@ -1,12 +1,16 @@
-"""Read-only queries for the event pages, each a fixed number of SQL queries however many
-events, occasions and registrations there are."""
+"""Read-only queries for the event pages, the admin and the emails. Lists are a fixed number of
+SQL queries however many events, occasions and registrations there are. Nothing here changes
+anything, and nothing here imports events.services (services read through this module)."""
 
 import datetime as dt
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from members.models import User
+
 from .models import AgendaItem, DayPart, Event, Occasion, Registration
+from .seats import Seats
 
 
 def _occasions_with_seats() -> Prefetch:
@@ -94,3 +98,132 @@ def my_registrations(user) -> QuerySet:
         .prefetch_related("occasion__day_parts")
         .order_by("-occasion__starts_at")
     )
+
+
+def organization_registrations(user, event: Event) -> QuerySet:
+    """The active registrations of the coordinator's organization in the event."""
+    return (
+        Registration.objects.active()
+        .filter(event=event, organization_id=user.organization_id)
+        .select_related("user", "occasion")
+        .order_by("occasion__starts_at", "queued_at")
+    )
+
+
+def meeting_link_for(registration: Registration) -> str:
+    """The online meeting link `registration` may see, or "".
+
+    The link lets anyone into the meeting, so it goes only to a confirmed participant of a
+    published event: not to the waiting list, not for a draft, and not once the event is
+    cancelled. The event page, the emails and the calendar files all ask here.
+    """
+    if (
+        registration.status == Registration.Status.CONFIRMED
+        and registration.event.status == Event.Status.PUBLISHED
+    ):
+        return registration.occasion.online_url
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Seats and waiting lists
+
+
+def seats_by_organization(event: Event) -> list[dict]:
+    """Per organization in the event, by name: its confirmed, waiting and over-quota counts (one
+    aggregate query)."""
+    confirmed = Q(status=Registration.Status.CONFIRMED)
+    return list(
+        Registration.objects.active()
+        .filter(event=event)
+        .values("organization_id", "organization__name")
+        .annotate(
+            confirmed=Count("pk", filter=confirmed),
+            waitlisted=Count("pk", filter=Q(status=Registration.Status.WAITLISTED)),
+            over_quota=Count("pk", filter=confirmed & Q(over_quota=True)),
+        )
+        .order_by("organization__name")
+    )
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the next in line on the registration's occasion, in the event's waiting-list order
+    (someone whose organization's seats are used may still be passed by others)."""
+    if registration.status != Registration.Status.WAITLISTED:
+        return None
+    if registration.event.waitlist_policy == Event.WaitlistPolicy.FAIR:
+        waiting = (
+            Registration.objects.waitlisted()
+            .filter(occasion_id=registration.occasion_id)
+            .order_by("queued_at", "pk")
+            .values_list("pk", "organization_id")
+        )
+        seated = set(
+            Registration.objects.confirmed()
+            .filter(event_id=registration.event_id)
+            .values_list("organization_id", flat=True)
+        )
+        # The same order _promote uses: organizations without a seat first, then first come.
+        queue = [pk for pk, organization in sorted(waiting, key=lambda row: row[1] in seated)]
+        return queue.index(registration.pk) + 1
+    ahead = (
+        Registration.objects.waitlisted()
+        .filter(occasion_id=registration.occasion_id)
+        .filter(
+            Q(queued_at__lt=registration.queued_at)
+            | Q(queued_at=registration.queued_at, pk__lt=registration.pk)
+        )
+        .count()
+    )
+    return ahead + 1
+
+
+def organization_seats_left(
+    event: Event, organization_id: int | None, at: dt.datetime | None = None
+) -> int | None:
+    """Seats the organization may still take in the event, or None when no quota applies."""
+    if organization_id is None or not event.quota_applies(at):
+        return None
+    used = Registration.objects.confirmed().filter(event=event, organization_id=organization_id).count()
+    return max(event.organization_quota - used, 0)
+
+
+def occasions_with_a_seat_for(user: User, event: Event, *, exclude_id: int | None = None) -> list[Occasion]:
+    """Other occasions of the event where the member would get a seat now (to offer them when
+    the chosen one is full)."""
+    if not user.is_authenticated:
+        return []
+    seats = Seats.count(event, timezone.now())
+    current = Registration.objects.confirmed().filter(user=user, event=event).first()
+    if current is not None:
+        seats.release(current.occasion_id, current.organization_id)
+    return [
+        occasion
+        for occasion in event.occasions.all()
+        if occasion.pk != exclude_id and not seats.reason_to_wait(occasion.pk, user, user.organization_id)
+    ]
+
+
+def colleagues_for(coordinator: User) -> list[User]:
+    """Verified colleagues a coordinator may register (the coordinator included)."""
+    if not (coordinator.is_organization_coordinator and coordinator.organization_verified):
+        return []
+    return [
+        user
+        for user in User.objects.filter(organization_id=coordinator.organization_id, is_active=True)
+        .exclude(organization_verified_at=None)
+        .order_by("full_name")
+        if user.profile_complete
+    ]
+
+
+def schedule_snapshot(event: Event) -> dict[int, dict]:
+    """What participants rely on, per occasion: times, place and meeting link."""
+    return {
+        occasion.pk: {
+            "time": tuple((part.starts_at, part.ends_at) for part in occasion.day_parts.order_by("number")),
+            "place": (occasion.venue, occasion.address),
+            "link": occasion.online_url,
+        }
+        for occasion in Occasion.objects.filter(event=event).prefetch_related("day_parts")
+    }

@@ -12,35 +12,40 @@ Registrations for different events do not wait for each other.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from members.errors import RuleError
 from members.models import User
 
-from . import notifications
-from .models import Event, Occasion, Registration, RegistrationLog
+from . import notifications, selectors
+from .models import DayPart, Event, Occasion, Registration, RegistrationLog
+from .rules import cancellation_deadline  # noqa: F401 (also read from here by views)
+from .seats import Seats
 
 Status = Registration.Status
 Reason = Registration.WaitReason
 Action = RegistrationLog.Action
 
 
-class RegistrationError(Exception):
-    """A rule refused the change; the message is translated and meant for the member."""
+class RegistrationError(RuleError):
+    """A rule refused a registration change; the message is translated and meant for the member."""
 
-    def __init__(self, message: str, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+
+class EventError(RuleError):
+    """A rule refused a change of the event itself (publishing, copying)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -65,76 +70,12 @@ def registration_state(event: Event, at: dt.datetime | None = None) -> str:
     return "not_yet" if at < event.registration_opens_at else "closed"
 
 
-def cancellation_deadline(event: Event) -> dt.datetime | None:
-    return event.cancellation_deadline or event.starts_at
-
-
-def _confirmed_by_occasion(event: Event) -> dict[int, int]:
-    rows = (
-        Registration.objects.confirmed()
-        .filter(event=event)
-        .values("occasion_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {row["occasion_id"]: row["n"] for row in rows}
-
-
-def _confirmed_by_organization(event: Event) -> dict[int, int]:
-    rows = (
-        Registration.objects.confirmed()
-        .filter(event=event)
-        .values("organization_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {row["organization_id"]: row["n"] for row in rows}
-
-
-@dataclass
-class _Seats:
-    """Counts of one event, taken under its lock and kept up to date while deciding."""
-
-    event: Event
-    at: dt.datetime
-    capacity: dict[int, int]
-    by_occasion: dict[int, int]
-    by_organization: dict[int, int]
-
-    @classmethod
-    def count(cls, event: Event, at: dt.datetime) -> _Seats:
-        capacity = dict(Occasion.objects.filter(event=event).values_list("pk", "capacity"))
-        return cls(event, at, capacity, _confirmed_by_occasion(event), _confirmed_by_organization(event))
-
-    def reason_to_wait(self, occasion_id: int, user: User, organization_id: int) -> str:
-        """Why this person cannot have a seat on the occasion now ("" when they can). The
-        reason the member can act on comes first: a verification, then the organization's seats."""
-        if self.event.quota_applies(self.at):
-            if not (user.organization_verified and user.organization_id == organization_id):
-                return Reason.UNVERIFIED
-            if self.by_organization.get(organization_id, 0) >= self.event.organization_quota:
-                return Reason.QUOTA
-        if self.by_occasion.get(occasion_id, 0) >= self.capacity[occasion_id]:
-            return Reason.FULL
-        return Reason.NONE
-
-    def take(self, occasion_id: int, organization_id: int) -> None:
-        self.by_occasion[occasion_id] = self.by_occasion.get(occasion_id, 0) + 1
-        self.by_organization[organization_id] = self.by_organization.get(organization_id, 0) + 1
-
-    def release(self, occasion_id: int, organization_id: int) -> None:
-        self.by_occasion[occasion_id] -= 1
-        self.by_organization[organization_id] -= 1
-
-
 def _lock(event_id: int) -> Event:
     return Event.objects.select_for_update().get(pk=event_id)
 
 
 def _log(registration: Registration, action: str, actor: User | None, detail: str = "", notify: bool = True):
-    log = RegistrationLog.objects.create(
-        registration=registration, action=action, actor=actor, detail=detail, notify=notify
-    )
+    log = RegistrationLog.objects.create(registration=registration, action=action, actor=actor, detail=detail)
     if notify:
         # The email is written in this same transaction (the outbox), so it exists exactly
         # when the change does.
@@ -266,7 +207,7 @@ def register(
             "already_registered",
         )
 
-    seats = _Seats.count(event, at)
+    seats = Seats.count(event, at)
     reason = seats.reason_to_wait(occasion.pk, user, user.organization_id)
     registration = Registration.objects.create(
         user=user,
@@ -361,7 +302,7 @@ def move(
     if not organizes(actor, event.pk) and not registration_is_open(event, at):
         raise RegistrationError(_("Registration is closed."), "closed")
 
-    seats = _Seats.count(event, at)
+    seats = Seats.count(event, at)
     was_confirmed = registration.status == Status.CONFIRMED
     if was_confirmed:
         # The seat being given up counts for neither occasion nor quota in this decision.
@@ -410,7 +351,7 @@ def _promote(event: Event, at: dt.datetime, actor: User | None) -> list[Registra
     )
     if not waiting:
         return []
-    seats = _Seats.count(event, at)
+    seats = Seats.count(event, at)
     promoted = []
     while True:
         if event.waitlist_policy == Event.WaitlistPolicy.FAIR:
@@ -451,7 +392,7 @@ def confirm_over_quota(registration: Registration, *, organizer: User, at: dt.da
     registration.refresh_from_db()
     if registration.status != Status.WAITLISTED:
         raise RegistrationError(_("Only a waiting registration can be confirmed over quota."), "not_waiting")
-    seats = _Seats.count(event, at)
+    seats = Seats.count(event, at)
     if seats.by_occasion.get(registration.occasion_id, 0) >= seats.capacity[registration.occasion_id]:
         raise RegistrationError(_("The occasion is full; raise its seats first."), "full")
     registration.status = Status.CONFIRMED
@@ -479,49 +420,7 @@ def promote_user_waitlists(user: User) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading for pages
-
-
-def waitlist_position(registration: Registration) -> int | None:
-    """1 for the next in line on the registration's occasion, in the event's waiting-list order
-    (someone whose organization's seats are used may still be passed by others)."""
-    if registration.status != Status.WAITLISTED:
-        return None
-    if registration.event.waitlist_policy == Event.WaitlistPolicy.FAIR:
-        waiting = (
-            Registration.objects.waitlisted()
-            .filter(occasion_id=registration.occasion_id)
-            .order_by("queued_at", "pk")
-            .values_list("pk", "organization_id")
-        )
-        seated = set(
-            Registration.objects.confirmed()
-            .filter(event_id=registration.event_id)
-            .values_list("organization_id", flat=True)
-        )
-        # The same order _promote uses: organizations without a seat first, then first come.
-        queue = [pk for pk, organization in sorted(waiting, key=lambda row: row[1] in seated)]
-        return queue.index(registration.pk) + 1
-    ahead = (
-        Registration.objects.waitlisted()
-        .filter(occasion_id=registration.occasion_id)
-        .filter(
-            Q(queued_at__lt=registration.queued_at)
-            | Q(queued_at=registration.queued_at, pk__lt=registration.pk)
-        )
-        .count()
-    )
-    return ahead + 1
-
-
-def organization_seats_left(
-    event: Event, organization_id: int | None, at: dt.datetime | None = None
-) -> int | None:
-    """Seats the organization may still take in the event, or None when no quota applies."""
-    if organization_id is None or not event.quota_applies(at):
-        return None
-    used = Registration.objects.confirmed().filter(event=event, organization_id=organization_id).count()
-    return max(event.organization_quota - used, 0)
+# The schedule and the waiting lists of every event (reads for pages are in events.selectors)
 
 
 @transaction.atomic
@@ -537,35 +436,6 @@ def refresh_schedule(event: Event) -> None:
     event.starts_at = min((o.starts_at for o in occasions), default=None)
     event.ends_at = max((o.ends_at for o in occasions), default=None)
     event.save(update_fields=["starts_at", "ends_at"])
-
-
-def occasions_with_a_seat_for(user: User, event: Event, *, exclude_id: int | None = None) -> list[Occasion]:
-    """Other occasions of the event where the member would get a seat now (to offer them when
-    the chosen one is full)."""
-    if not user.is_authenticated:
-        return []
-    seats = _Seats.count(event, timezone.now())
-    current = Registration.objects.confirmed().filter(user=user, event=event).first()
-    if current is not None:
-        seats.release(current.occasion_id, current.organization_id)
-    return [
-        occasion
-        for occasion in event.occasions.all()
-        if occasion.pk != exclude_id and not seats.reason_to_wait(occasion.pk, user, user.organization_id)
-    ]
-
-
-def colleagues_for(coordinator: User) -> list[User]:
-    """Verified colleagues a coordinator may register (the coordinator included)."""
-    if not (coordinator.is_organization_coordinator and coordinator.organization_verified):
-        return []
-    return [
-        user
-        for user in User.objects.filter(organization_id=coordinator.organization_id, is_active=True)
-        .exclude(organization_verified_at=None)
-        .order_by("full_name")
-        if user.profile_complete
-    ]
 
 
 def promote_all_waitlists(at: dt.datetime | None = None) -> list[Registration]:
@@ -587,26 +457,131 @@ def promote_all_waitlists(at: dt.datetime | None = None) -> list[Registration]:
 # Event-wide changes and messages
 
 
-def schedule_snapshot(event: Event) -> dict[int, dict]:
-    """What participants rely on, per occasion: times, place and meeting link."""
-    return {
-        occasion.pk: {
-            "time": tuple((part.starts_at, part.ends_at) for part in occasion.day_parts.order_by("number")),
-            "place": (occasion.venue, occasion.address),
-            "link": occasion.online_url,
-        }
-        for occasion in Occasion.objects.filter(event=event).prefetch_related("day_parts")
-    }
+@transaction.atomic
+def publish_event(event: Event, *, organizer: User, at: dt.datetime | None = None) -> bool:
+    """Publish a draft: it appears on the site and its registration window applies. Returns
+    whether it changed (publishing a published event does nothing).
+
+    A cancelled event stays cancelled: its participants were told it will not take place, and
+    publishing would put them back on it without a word. Copy it to plan it again.
+    """
+    event = _lock(event.pk)
+    if event.status == Event.Status.PUBLISHED:
+        return False
+    if event.status == Event.Status.CANCELLED:
+        raise EventError(
+            _("%(event)s is cancelled; copy it to plan it again.") % {"event": event.title}, "cancelled"
+        )
+    event.status = Event.Status.PUBLISHED
+    # The first publication is the news date (feeds); taking a draft back and forth keeps it.
+    event.published_at = event.published_at or at or timezone.now()
+    event.save(update_fields=["status", "published_at"])
+    # Seats freed while the event was not published were given to no one.
+    _promote(event, at or timezone.now(), actor=None)
+    return True
+
+
+@dataclass(frozen=True)
+class ScheduleChange:
+    promoted: int  # registrations given a seat because the occasions changed
+    notified: int  # messages written to people whose time, place or link changed
+
+
+@transaction.atomic
+def change_schedule(event: Event, save: Callable[[], object]) -> ScheduleChange:
+    """An organizer's edit of the occasions or day parts of `event`, saved by `save`.
+
+    What participants were told is read before `save` runs and compared after it: day parts
+    decide the dates shown and listed, more seats may let people off the waiting list, and the
+    people registered hear of a new time, place or meeting link.
+    """
+    before = selectors.schedule_snapshot(event) if event.pk else {}
+    save()
+    refresh_schedule(event)
+    promoted = promote_waitlist(event)
+    return ScheduleChange(promoted=len(promoted), notified=announce_changes(event, before))
+
+
+_DATE_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def _unique_slug(base: str) -> str:
+    base = base[:185].strip("-")
+    taken = set(Event.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    candidates = itertools.chain([base], (f"{base}-{number}" for number in itertools.count(2)))
+    return next(slug for slug in candidates if slug not in taken)
+
+
+def _later(moment: dt.datetime, shift: dt.timedelta) -> dt.datetime:
+    # By the local clock: a meeting at 13:00 stays at 13:00 across a change to or from summer time.
+    return timezone.localtime(moment) + shift
+
+
+@transaction.atomic
+def copy_event(event: Event, *, shift: dt.timedelta, organizer: User) -> Event:
+    """A draft of the next meeting for the same team: the programme, themes, contacts and
+    occasions with their day parts, every date moved by `shift`. Registrations and documents
+    stay with the original. Only an organizer who sees the event may copy it."""
+    if not Event.objects.visible_to(organizer).filter(pk=event.pk).exists():
+        raise EventError(_("You may not copy this event."), "forbidden")
+    occasions = list(event.occasions.prefetch_related("day_parts"))
+    agenda = list(event.agenda_items.prefetch_related("speakers"))
+    themes, contacts = list(event.themes.all()), list(event.contacts.all())
+
+    copy = Event.objects.get(pk=event.pk)  # every field, the team included
+    copy.pk = None
+    copy._state.adding = True
+    copy.title = (_("%(title)s (copy)") % {"title": event.title})[:200]
+    next_day = _later(event.starts_at, shift).date() if event.starts_at else None
+    base = _DATE_SUFFIX.sub("", event.slug)
+    copy.slug = _unique_slug(f"{base}-{next_day:%Y-%m-%d}" if next_day else f"{base}-copy")
+    copy.status = Event.Status.DRAFT
+    copy.published_at = None
+    copy.starts_at = copy.ends_at = None
+    shifted = ["registration_opens_at", "registration_closes_at", "cancellation_deadline", "quota_release_at"]
+    for name in shifted:
+        if getattr(copy, name) is not None:
+            setattr(copy, name, _later(getattr(copy, name), shift))
+    copy.save()
+    copy.themes.set(themes)
+    copy.contacts.set(contacts)
+
+    for occasion in occasions:
+        day_parts = list(occasion.day_parts.all())
+        occasion.pk = None
+        occasion._state.adding = True
+        occasion.event = copy
+        occasion.save()
+        DayPart.objects.bulk_create(
+            DayPart(
+                occasion=occasion,
+                number=part.number,
+                starts_at=_later(part.starts_at, shift),
+                ends_at=_later(part.ends_at, shift),
+            )
+            for part in day_parts
+        )
+    for item in agenda:
+        speakers = list(item.speakers.all())
+        item.pk = None
+        item._state.adding = True
+        # The prefetched speakers would make set() below believe they are linked already.
+        item._prefetched_objects_cache = {}
+        item.event = copy
+        item.save()
+        item.speakers.set(speakers)
+    refresh_schedule(copy)
+    return copy
 
 
 @transaction.atomic
 def announce_changes(event: Event, before: dict[int, dict], *, at: dt.datetime | None = None) -> int:
     """Tell the people registered for each occasion whose time, place or link changed since
-    `before` (a schedule_snapshot). Returns the number of messages written."""
+    `before` (a selectors.schedule_snapshot). Returns the number of messages written."""
     at = at or timezone.now()
     if event.status != Event.Status.PUBLISHED:
         return 0
-    after = schedule_snapshot(event)
+    after = selectors.schedule_snapshot(event)
     sent = 0
     for occasion_id, old in before.items():
         new = after.get(occasion_id)
@@ -627,7 +602,8 @@ def announce_changes(event: Event, before: dict[int, dict], *, at: dt.datetime |
 @transaction.atomic
 def cancel_event(event: Event, *, organizer: User) -> int:
     """Cancel the event and tell everyone registered; registrations stay as they are for the
-    record. Returns the number of notices written."""
+    record. Returns the number of notices written: one INSERT for all of them, rendered by the
+    worker, so the lock is held for a fixed number of queries whatever the number of people."""
     event = _lock(event.pk)
     if event.status == Event.Status.CANCELLED:
         return 0
@@ -648,8 +624,9 @@ def message_participants(
     message_key: str = "",
 ) -> int:
     """An organizer's message to the participants of an event or one occasion. The same
-    `message_key` twice (a double submit) writes each participant's copy once."""
-    registrations = Registration.objects.filter(event=event).select_related("user", "event", "occasion")
+    `message_key` twice (a double submit) writes each participant's copy once. A fixed number
+    of queries however many participants (the worker renders each copy)."""
+    registrations = Registration.objects.filter(event=event)
     registrations = registrations.active() if include_waitlisted else registrations.confirmed()
     if occasion is not None:
         registrations = registrations.filter(occasion=occasion)

@@ -1,5 +1,7 @@
-"""Event pages for staff in a browser. Thin: reading goes through events.selectors, every change
-through events.services, and each refusal comes back as a message next to the form."""
+"""Event pages for visitors and members (organizers work in admin): the events, a series and a
+theme to read; registering, moving and cancelling one's own registrations; a coordinator's
+seats. Thin: reading goes through events.selectors, every change through events.services, and
+each refusal comes back as a message next to the form."""
 
 import re
 from pathlib import Path
@@ -37,7 +39,7 @@ def outcome_message(registration: Registration) -> str:
     occasion = registration.occasion.display_label
     if registration.status == Registration.Status.CONFIRMED:
         return _("You have a seat on %(occasion)s.") % {"occasion": occasion}
-    position = services.waitlist_position(registration)
+    position = selectors.waitlist_position(registration)
     reason = registration.wait_reason
     if reason == Registration.WaitReason.UNVERIFIED:
         return _(
@@ -86,20 +88,14 @@ def _detail_context(request, event: Event, form: RegistrationForm | None = None)
     user = request.user
     registration = selectors.active_registration(user, event)
     waiting = registration is not None and registration.status == Registration.Status.WAITLISTED
-    # The meeting link goes to people holding a seat of a meeting that takes place.
-    link_occasion_id = (
-        registration.occasion_id
-        if registration is not None
-        and registration.status == Registration.Status.CONFIRMED
-        and event.status == Event.Status.PUBLISHED
-        else None
-    )
+    if registration is not None:
+        registration.event = event  # the row this page read already
     context = {
         "event": event,
         "occasions": event.occasions.all(),
         "agenda": _agenda_by_day_part(event),
         "registration": registration,
-        "link_occasion_id": link_occasion_id,
+        "meeting_link": selectors.meeting_link_for(registration) if registration else "",
         "registration_state": services.registration_state(event),
         "audience_labels": [User.Role(role).label for role in event.audience if role in User.Role.values],
         # Appearing on the participant list is opt-in (GDPR): the box starts unticked.
@@ -109,14 +105,14 @@ def _detail_context(request, event: Event, form: RegistrationForm | None = None)
         context.update(
             outcome=outcome_message(registration) if registration else "",
             move_form=MoveForm(registration=registration) if registration else None,
-            free_elsewhere=services.occasions_with_a_seat_for(
+            free_elsewhere=selectors.occasions_with_a_seat_for(
                 user, event, exclude_id=registration.occasion_id
             )
             if waiting
             else [],
-            organization_seats_left=services.organization_seats_left(event, user.organization_id),
+            organization_seats_left=selectors.organization_seats_left(event, user.organization_id),
             colleagues=selectors.colleagues_choices(user, event),
-            is_coordinator=bool(services.colleagues_for(user)),
+            is_coordinator=bool(selectors.colleagues_for(user)),
         )
     return context
 
@@ -223,7 +219,7 @@ def my_registrations(request):
 def organization_seats(request, slug: str):
     """A coordinator's view of the organization's seats in one event, registering colleagues."""
     event = get_object_or_404(Event.objects.published(), slug=slug)
-    colleagues = services.colleagues_for(request.user)
+    colleagues = selectors.colleagues_for(request.user)
     if not colleagues:
         raise PermissionDenied
     # Bound on every POST, an empty one too: an error can only be added to a bound form.
@@ -250,12 +246,6 @@ def organization_seats(request, slug: str):
             else:
                 messages.success(request, f"{member}: {outcome_message(registration)}")
                 return redirect("events:organization_seats", slug=event.slug)
-    registrations = (
-        Registration.objects.active()
-        .filter(event=event, organization_id=request.user.organization_id)
-        .select_related("user", "occasion")
-        .order_by("occasion__starts_at", "queued_at")
-    )
     return render(
         request,
         "events/organization_seats.html",
@@ -263,9 +253,9 @@ def organization_seats(request, slug: str):
             "event": event,
             "form": form,
             "colleagues": colleagues,
-            "registrations": registrations,
+            "registrations": selectors.organization_registrations(request.user, event),
             "other_occasions": list(event.occasions.all()) if event.occasions.count() > 1 else [],
-            "seats_left": services.organization_seats_left(event, request.user.organization_id),
+            "seats_left": selectors.organization_seats_left(event, request.user.organization_id),
         },
         status=status if form.errors else 200,
     )

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from . import registry
 from .dispatch import membership_verified
 from .models import Organization, User
 
@@ -32,10 +33,14 @@ class OrganizationOptions:
     proven_by_domain: bool  # True when every offered organization is proven by the email domain
 
 
+def has_verified_email(user: User) -> bool:
+    """Whether the member proved they own their current address (its confirmation link)."""
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
 def verified_email_domain(user: User) -> str | None:
     """The domain of the member's primary email address, if that address is verified."""
-    verified = EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
-    if not verified:
+    if not has_verified_email(user):
         return None
     return user.email.rsplit("@", 1)[-1].lower()
 
@@ -170,27 +175,16 @@ def set_preferred_language(user: User, language: str) -> None:
 
 
 ORGANIZER_GROUP = "Organizers"
-# What an organizer needs: run events, registrations and newsletters; verify members (view and
-# change users and organizations), but not delete accounts or grant permissions.
-_ORGANIZER_PERMISSIONS = {
-    "events": None,  # every permission of the app
-    "newsletters": None,
-    "outbox": {"view_outgoingmessage", "change_outgoingmessage"},
-    "members": {"view_user", "change_user", "view_organization", "change_organization", "add_organization",
-                "view_organizationdomain", "add_organizationdomain", "change_organizationdomain",
-                "delete_organizationdomain",
-                # Their own teams, to read; only superusers form teams (admin_teams.py).
-                "view_team"},
-}  # fmt: skip
 
 
 def ensure_organizer_group():
-    """The permission group organizers' staff accounts get; kept in step on every migrate."""
+    """The permission group organizers' staff accounts get, with what each app registered they
+    need (members.registry); kept in step on every migrate."""
     from django.contrib.auth.models import Group, Permission
 
     group, _ = Group.objects.get_or_create(name=ORGANIZER_GROUP)
     permissions = []
-    for app_label, codenames in _ORGANIZER_PERMISSIONS.items():
+    for app_label, codenames in registry.organizer_permissions().items():
         query = Permission.objects.filter(content_type__app_label=app_label)
         if codenames is not None:
             query = query.filter(codename__in=codenames)

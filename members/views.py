@@ -15,13 +15,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from . import privacy, services
+from . import privacy, registry, services
 from .forms import ProfileForm
 
 
 @login_required
 def profile(request):
-    return render(request, "members/profile.html", {"member": request.user})
+    # Panels other apps put on the profile (members.registry), such as the newsletter's.
+    panels = [panel.template for panel in registry.profile_panels()]
+    return render(request, "members/profile.html", {"member": request.user, "panels": panels})
 
 
 @login_required

@@ -8,8 +8,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -17,6 +16,8 @@ from django.urls import path, reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+
+from members.queries import count_per_row
 
 from . import (
     admin_subscribers,  # noqa: F401  (registers the subscribers' admin)
@@ -59,15 +60,7 @@ class ScheduleForm(forms.Form):
 
 
 def _count_of(*statuses: str):
-    # A subquery per row rather than a join: one query for the page, however many deliveries.
-    deliveries = (
-        Delivery.objects.filter(edition=OuterRef("pk"), status__in=statuses)
-        .order_by()
-        .values("edition")
-        .annotate(total=Count("pk"))
-        .values("total")
-    )
-    return Coalesce(Subquery(deliveries), 0)
+    return count_per_row(Delivery.objects.filter(edition=OuterRef("pk"), status__in=statuses), "edition")
 
 
 @admin.register(Edition)

@@ -7,8 +7,6 @@ Deleting a subscriber, from its page or as a list action, is services.erase_subs
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -16,28 +14,18 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+
+from members.exports import csv_download
 
 from . import services
 from .forms import ImportForm
 from .models import Consent, Subscriber
 
-# A spreadsheet runs a cell that starts with one of these as a formula.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 
 def export_csv(subscribers, stem: str = "subscribers") -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{stem}-{timezone.localdate():%Y-%m-%d}.csv"'
-    # Excel reads a CSV without a byte-order mark as ANSI and garbles æ, ø, å and ä.
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(services.EXPORT_COLUMNS)
-    for row in services.export_rows(subscribers):
-        writer.writerow(["'" + value if value.startswith(_FORMULA_PREFIXES) else value for value in row])
-    return response
+    return csv_download(services.EXPORT_COLUMNS, services.export_rows(subscribers), stem)
 
 
 class SubscriberAdminForm(forms.ModelForm):
@@ -47,8 +35,11 @@ class SubscriberAdminForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if not data.get("all_topics") and not data.get("topics") and "topics" not in self.errors:
-            self.add_error("topics", _("Choose at least one topic, or all topics."))
+        if "topics" not in self.errors:
+            try:
+                services.check_topics(data.get("topics") or [], bool(data.get("all_topics")))
+            except services.SubscriptionError as error:
+                self.add_error("topics", error.message)
         return data
 
 

@@ -30,6 +30,7 @@ from contextlib import suppress
 from email.utils import make_msgid
 from functools import partial
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
@@ -37,6 +38,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from members.errors import RuleError
 from network_portal.links import site_host
 from network_portal.outbox.services import default_from
 
@@ -69,14 +71,9 @@ RETRY_DELAY = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 
 
-class EditionStateError(Exception):
+class EditionStateError(RuleError):
     """The edition is not in a state that allows the change; the message is translated and
     meant for the organizer."""
-
-    def __init__(self, message: str, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,19 +81,19 @@ class EditionStateError(Exception):
 
 
 def bounce_limit() -> int:
-    return getattr(settings, "NEWSLETTER_BOUNCE_LIMIT", 3)
+    return settings.NEWSLETTER_BOUNCE_LIMIT
 
 
 def rate_per_minute() -> int:
-    return getattr(settings, "NEWSLETTER_RATE_PER_MINUTE", 0)
+    return settings.NEWSLETTER_RATE_PER_MINUTE
 
 
 def claim_timeout() -> dt.timedelta:
-    return dt.timedelta(seconds=getattr(settings, "NEWSLETTER_CLAIM_TIMEOUT", 900))
+    return dt.timedelta(seconds=settings.NEWSLETTER_CLAIM_TIMEOUT)
 
 
 def configured_batch_size(requested: int | None = None) -> int:
-    size = requested or getattr(settings, "NEWSLETTER_BATCH_SIZE", 200)
+    size = requested or settings.NEWSLETTER_BATCH_SIZE
     if rate_per_minute():
         # Paced sending is slow; a batch must end before Celery's time limit kills it.
         size = min(size, max(1, THROTTLED_BATCH_SECONDS * rate_per_minute() // 60))
@@ -234,9 +231,12 @@ def _finish_if_done(edition_id: int) -> bool:
 # Publishing tasks
 
 
-def _publish(task, *args) -> bool:
+def _publish(name: str, *args) -> bool:
     """Hand a task to Celery. A broker that is down is no error here: the rows keep the state
     and the periodic tick publishes again."""
+    # By name from Celery's registry (newsletters.apps imports the tasks module at start-up):
+    # the tasks call this module, so this module does not import them back.
+    task = current_app.tasks[f"newsletters.tasks.{name}"]
     try:
         task.delay(*args)
     except Exception as exc:  # kombu and redis raise many kinds; none may undo the caller's work
@@ -248,15 +248,11 @@ def _publish(task, *args) -> bool:
 
 
 def publish_start() -> bool:
-    from .tasks import start_due_editions as task
-
-    return _publish(task)
+    return _publish("start_due_editions")
 
 
 def publish_batch(edition_id: int, size: int | None = None) -> bool:
-    from .tasks import send_edition_batch
-
-    return _publish(send_edition_batch, edition_id, size)
+    return _publish("send_edition_batch", edition_id, size)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Theme
 
+from . import services
+
 
 def consent_text() -> str:
     """What a visitor agrees to by ticking the consent box, in the active language; it is stored
@@ -17,7 +19,8 @@ def consent_text() -> str:
 
 
 def member_consent_text() -> str:
-    """The text next to the one-click subscribe button on the profile page."""
+    """The text next to the one-click subscribe button on the profile page (the template tag
+    newsletter_consent.member_consent_text shows it), stored with the consent record as shown."""
     return gettext(
         "Get the newsletter by email: news, events and materials from the network. "
         "You can unsubscribe at any time."
@@ -74,8 +77,11 @@ class PreferencesForm(forms.Form):
         data = super().clean()
         if "topics" not in self.fields:
             data.update(all_topics=True, topics=[])
-        elif "topics" not in self.errors and data.get("all_topics") is False and not data.get("topics"):
-            self.add_error("topics", _("Choose at least one topic, or all topics."))
+        elif "topics" not in self.errors:
+            try:
+                services.check_topics(data.get("topics") or [], data.get("all_topics") is not False)
+            except services.SubscriptionError as error:
+                self.add_error("topics", error.message)
         return data
 
 

@@ -24,25 +24,26 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from events.models import Event, Occasion, Theme
+from members.errors import RuleError
+from members.services import has_verified_email
 from network_portal.links import absolute_url
 from network_portal.outbox import services as outbox
 from network_portal.outbox.models import OutgoingMessage
 
 from . import tokens
-from .models import Consent, Delivery, Subscriber, Suppression
+from .models import Consent, Delivery, EventAlert, Subscriber, Suppression
 
 # is_suppressed and suppression_hash are read through this module too.
 from .suppression import is_suppressed, lift, suppress, suppressed_among, suppression_hash  # noqa: F401
@@ -54,17 +55,12 @@ IMPORT_COLUMNS = ("email", "language", "topics")
 EXPORT_COLUMNS = ("email", "status", "language", "topics", "event_alerts", "created", "confirmed")
 
 
-class SubscriptionError(Exception):
-    """A rule refused the change; the message is translated and meant for the person."""
-
-    def __init__(self, message: str, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class SubscriptionError(RuleError):
+    """A rule refused a subscription change; the message is translated and meant for the person."""
 
 
 def pending_days() -> int:
-    return getattr(settings, "NEWSLETTER_PENDING_DAYS", 14)
+    return settings.NEWSLETTER_PENDING_DAYS
 
 
 def normalize_email(email: str) -> str:
@@ -82,7 +78,9 @@ def _consent(subscriber: Subscriber, action: str, *, source: str, text: str = ""
     return Consent.objects.create(subscriber=subscriber, action=action, source=source[:200], text=text)
 
 
-def _check_topics(topics: Iterable[Theme], all_topics: bool) -> list[Theme]:
+def check_topics(topics: Iterable[Theme], all_topics: bool) -> list[Theme]:
+    """The rule every way of choosing topics follows (web form, preferences page, admin): all
+    topics, or at least one."""
     topics = list(topics)
     if not all_topics and not topics:
         raise SubscriptionError(_("Choose at least one topic, or all topics."), "no_topics")
@@ -169,7 +167,7 @@ def subscribe(
     email = normalize_email(email)
     validate_email(email)
     language = _check_language(language)
-    topics = _check_topics(topics, all_topics)
+    topics = check_topics(topics, all_topics)
     subscriber, _created = _get_or_create_locked(email, {"language": language, "status": Status.PENDING})
     if subscriber.status == Status.ACTIVE:
         _link_email(subscriber, already_active=True)
@@ -192,10 +190,6 @@ def subscribe(
     _consent(subscriber, Action.SUBSCRIBED, source=source, text=consent_text)
     _link_email(subscriber)
     return subscriber
-
-
-def has_verified_email(user) -> bool:
-    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
 
 @transaction.atomic
@@ -306,7 +300,7 @@ def update_preferences(
     """Change what the subscriber hears about and in which language. The status stays as it
     is: preferences never subscribe anyone again."""
     language = _check_language(language)
-    topics = _check_topics(topics, all_topics)
+    topics = check_topics(topics, all_topics)
     subscriber = _lock(subscriber)
     subscriber.language = language
     subscriber.all_topics = all_topics
@@ -447,7 +441,7 @@ MAX_REPORTED_ERRORS = 100
 
 
 def import_max_bytes() -> int:
-    return getattr(settings, "NEWSLETTER_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+    return settings.NEWSLETTER_IMPORT_MAX_BYTES
 
 
 class _Unreadable(Exception):
@@ -753,18 +747,19 @@ def send_event_alerts(event: Event) -> int:
 
 def send_due_event_alerts(at: dt.datetime | None = None) -> int:
     """Alerts for events that are published and open for registration and have had none yet:
-    a periodic job. Each event is claimed by a conditional update first, so overlapping runs
-    write its alerts once; the outbox keys make each subscriber's alert unique besides."""
+    a periodic job. Each event is claimed first by inserting its EventAlert row (the event is
+    its key: an overlapping run waits on the insert, then finds the row and skips the event), so
+    its alerts are written once; the outbox keys make each subscriber's alert unique besides."""
     at = at or timezone.now()
     written = 0
     due = Event.objects.filter(
         status=Event.Status.PUBLISHED,
-        alerts_sent_at__isnull=True,
         registration_opens_at__lte=at,
         registration_closes_at__gt=at,
-    )
+    ).exclude(Exists(EventAlert.objects.filter(event=OuterRef("pk"))))
     for event in due:
         with transaction.atomic():
-            if Event.objects.filter(pk=event.pk, alerts_sent_at__isnull=True).update(alerts_sent_at=at):
+            _alert, claimed = EventAlert.objects.get_or_create(event=event, defaults={"sent_at": at})
+            if claimed:
                 written += send_event_alerts(event)
     return written

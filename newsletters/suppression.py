@@ -35,8 +35,8 @@ def _keys() -> list[bytes]:
     """The key new entries are made with, first; then every key an entry may have been made
     with."""
     configured = [
-        getattr(settings, "NEWSLETTER_SUPPRESSION_KEY", "") or "",
-        *(getattr(settings, "NEWSLETTER_SUPPRESSION_KEY_FALLBACKS", None) or []),
+        settings.NEWSLETTER_SUPPRESSION_KEY or "",
+        *(settings.NEWSLETTER_SUPPRESSION_KEY_FALLBACKS or []),
     ]
     keys = [key.encode() for key in configured if key]
     keys.append(_UNKEYED)

@@ -123,7 +123,7 @@ def unsubscribe_url(subscriber: Subscriber) -> str:
 
 
 def unsubscribe_mailbox() -> str:
-    return getattr(settings, "NEWSLETTER_UNSUBSCRIBE_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
+    return settings.NEWSLETTER_UNSUBSCRIBE_EMAIL or settings.DEFAULT_FROM_EMAIL
 
 
 def list_unsubscribe_headers(unsubscribe_link: str) -> dict[str, str]:

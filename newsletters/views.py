@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from members.services import has_verified_email
+
 from . import services, tokens
 from .forms import PreferencesForm, SubscribeForm, member_consent_text
 from .models import Subscriber
@@ -96,7 +98,7 @@ def subscribe(request):
 
 def _member_subscriber(user) -> Subscriber | None:
     subscriber = Subscriber.objects.filter(user=user).first()
-    if subscriber is None and services.has_verified_email(user):
+    if subscriber is None and has_verified_email(user):
         subscriber = Subscriber.objects.filter(email=services.normalize_email(user.email)).first()
     return subscriber
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.html import escape
 
-from events import services
+from events import selectors, services
 from events.models import AgendaItem, Registration, Speaker
 from tests import factories
 from tests.test_events_admin import _form_data
@@ -29,7 +29,7 @@ def organizer_client(client, organizer):
 def coordinator(member):
     member.is_organization_coordinator = True
     member.save(update_fields=["is_organization_coordinator"])
-    assert services.colleagues_for(member)  # verified, so the organization page is theirs
+    assert selectors.colleagues_for(member)  # verified, so the organization page is theirs
     return member
 
 

@@ -6,6 +6,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from events import selectors as events_selectors
 from events import services as events
 from events.models import Registration
 from members import services
@@ -103,7 +104,7 @@ def test_it_drops_coordinator_rights_when_a_coordinator_switches_county_board(
     assert not coordinator.is_organization_coordinator
 
     assert not events.may_act_for(coordinator, stockholmer, event_id=registration.event_id)
-    assert events.colleagues_for(coordinator) == []
+    assert events_selectors.colleagues_for(coordinator) == []
     seats_page = client.get(reverse("events:organization_seats", args=[event.slug]))
     assert seats_page.status_code == 403
     assert stockholmer.email not in seats_page.text
@@ -182,7 +183,7 @@ def test_it_does_not_confirm_a_waitlisted_member_on_another_county_boards_seats_
     again = events.register(waiting_member, occasion)
     assert again.status == WAITLISTED and again.wait_reason == UNVERIFIED
     assert again.organization == halland
-    assert events.organization_seats_left(event, halland.pk) == 4
+    assert events_selectors.organization_seats_left(event, halland.pk) == 4
 
     # Once an organizer confirms the move, Halland's seats apply.
     with django_capture_on_commit_callbacks(execute=True):
@@ -200,7 +201,7 @@ def test_registrations_keep_the_organization_they_were_made_for(client, skane, h
     _switch_in_profile(client, member, halland)
     confirmed.refresh_from_db()
     assert confirmed.status == CONFIRMED and confirmed.organization == skane
-    assert events.organization_seats_left(first, skane.pk) == 3
+    assert events_selectors.organization_seats_left(first, skane.pk) == 3
 
     later = factories.event(quota=4)
     new = events.register(member, later.occasions.get())

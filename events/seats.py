@@ -1,0 +1,64 @@
+"""The seat rule: who may have a seat on an occasion now, from the counts of one event.
+
+Services decide under the event's lock with these counts; pages read them (selectors) to offer
+other occasions. Neither imports the other through here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count
+
+from members.models import User
+
+from .models import Event, Occasion, Registration
+
+Reason = Registration.WaitReason
+
+
+def _confirmed_by(event: Event, column: str) -> dict[int, int]:
+    rows = (
+        Registration.objects.confirmed().filter(event=event).values(column).annotate(n=Count("id")).order_by()
+    )
+    return {row[column]: row["n"] for row in rows}
+
+
+@dataclass
+class Seats:
+    """Counts of one event, taken (under its lock, when deciding) and kept up to date while
+    deciding."""
+
+    event: Event
+    at: dt.datetime
+    capacity: dict[int, int]
+    by_occasion: dict[int, int]
+    by_organization: dict[int, int]
+
+    @classmethod
+    def count(cls, event: Event, at: dt.datetime) -> Seats:
+        capacity = dict(Occasion.objects.filter(event=event).values_list("pk", "capacity"))
+        return cls(
+            event, at, capacity, _confirmed_by(event, "occasion_id"), _confirmed_by(event, "organization_id")
+        )
+
+    def reason_to_wait(self, occasion_id: int, user: User, organization_id: int) -> str:
+        """Why this person cannot have a seat on the occasion now ("" when they can). The
+        reason the member can act on comes first: a verification, then the organization's seats."""
+        if self.event.quota_applies(self.at):
+            if not (user.organization_verified and user.organization_id == organization_id):
+                return Reason.UNVERIFIED
+            if self.by_organization.get(organization_id, 0) >= self.event.organization_quota:
+                return Reason.QUOTA
+        if self.by_occasion.get(occasion_id, 0) >= self.capacity[occasion_id]:
+            return Reason.FULL
+        return Reason.NONE
+
+    def take(self, occasion_id: int, organization_id: int) -> None:
+        self.by_occasion[occasion_id] = self.by_occasion.get(occasion_id, 0) + 1
+        self.by_organization[organization_id] = self.by_organization.get(organization_id, 0) + 1
+
+    def release(self, occasion_id: int, organization_id: int) -> None:
+        self.by_occasion[occasion_id] -= 1
+        self.by_organization[organization_id] -= 1
