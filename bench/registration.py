@@ -55,10 +55,10 @@ def _run(people: int, threads: int) -> dict:
     from django.db import connections
     from django.utils import timezone
 
-    from events import services
     from events.models import DayPart, Event, Occasion, Registration, Theme
+    from events.services import lifecycle, registrations
+    from mail.models import OutgoingMessage
     from members.models import Organization, User
-    from network_portal.outbox.models import OutgoingMessage
 
     Registration.objects.all().delete()
     OutgoingMessage.objects.all().delete()
@@ -86,7 +86,7 @@ def _run(people: int, threads: int) -> dict:
             occasion=occasion, starts_at=start, ends_at=start + timezone.timedelta(hours=3)
         )
         occasions.append(occasion)
-    services.refresh_schedule(event)
+    lifecycle.refresh_schedule(event)
     users = User.objects.bulk_create(
         User(
             email=f"p{n}@bench.example",
@@ -107,7 +107,7 @@ def _run(people: int, threads: int) -> dict:
         index, user = index_and_user
         start_gate.wait()
         try:
-            services.register(user, occasions[index % 3])
+            registrations.register(user, occasions[index % 3])
         finally:
             connections.close_all()
 

@@ -1,29 +1,27 @@
-"""The organizers' administration: programme, occasions and seats, registrations.
+"""The organizers' administration: themes, series, speakers, events with their occasions and
+programme. The pages of one event and the actions on events are in admin_event_actions,
+registrations in admin_registrations.
 
-Registration state changes only through events.services. The actions here call it once per
-registration, report each refusal with the service's own message, and add an entry to Django's
-admin log next to the one the service writes to the registration's log.
+State changes only through events.services. The actions call it once per object, report each
+refusal with the service's own message, and add an entry to Django's admin log next to the one
+the service writes to the registration's log.
 """
-
-import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, OuterRef, Sum
-from django.http import Http404
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from members.queries import count_per_row
 
-from . import admin_views, services, uploads
+from . import admin_views, uploads
+from .admin_event_actions import EventActions, EventPages
 from .admin_scoping import TeamScopedAdmin, VisibleRelatedFilter
-from .admin_views import DuplicateForm, EventAdminForm, OccasionAdminForm
+from .admin_views import EventAdminForm, OccasionAdminForm
 from .models import (
     AgendaItem,
     ContactPerson,
@@ -36,6 +34,7 @@ from .models import (
     Speaker,
     Theme,
 )
+from .services import lifecycle
 
 CONFIRMED = Registration.Status.CONFIRMED
 WAITLISTED = Registration.Status.WAITLISTED
@@ -92,7 +91,7 @@ class SpeakerAdmin(admin.ModelAdmin):
 # Events and their occasions
 
 
-def _report_schedule_change(request, model_admin: admin.ModelAdmin, change: services.ScheduleChange) -> None:
+def _report_schedule_change(request, model_admin: admin.ModelAdmin, change: lifecycle.ScheduleChange) -> None:
     admin_views.report_promoted(request, model_admin, change.promoted)
     notified = change.notified
     if notified:
@@ -161,7 +160,7 @@ def _count_of(status: str):
 
 
 @admin.register(Event)
-class EventAdmin(TeamScopedAdmin, admin.ModelAdmin):
+class EventAdmin(EventPages, EventActions, TeamScopedAdmin, admin.ModelAdmin):
     team_path = "team"
     form = EventAdminForm
     list_display = ["title", "series", "team", "main_theme", "format", "starts_at", "status", "seats"]
@@ -265,175 +264,16 @@ class EventAdmin(TeamScopedAdmin, admin.ModelAdmin):
             obj.status = Event.Status.DRAFT
         super().save_model(request, obj, form, change)
         if publish:
-            services.publish_event(obj, organizer=request.user)
+            lifecycle.publish_event(obj, organizer=request.user)
             obj.refresh_from_db(fields=["status", "published_at"])
 
     def save_related(self, request, form, formsets, change):
         # The occasions and day parts are saved here, after the event's own row: the service
         # reads what participants were told before they are saved and compares after.
-        schedule = services.change_schedule(
+        schedule = lifecycle.change_schedule(
             form.instance, lambda: super(EventAdmin, self).save_related(request, form, formsets, change)
         )
         _report_schedule_change(request, self, schedule)
-
-    # --- pages of one event ---
-
-    def get_urls(self):
-        name = f"{self.opts.app_label}_{self.opts.model_name}"
-        view = self.admin_site.admin_view
-        return [
-            path("<path:object_id>/occupancy/", view(self.occupancy_view), name=f"{name}_occupancy"),
-            path("<path:object_id>/participants/", view(self.participants_view), name=f"{name}_participants"),
-            path(
-                "<path:object_id>/participants.csv",
-                view(self.participants_csv_view),
-                name=f"{name}_participants_csv",
-            ),
-            path(
-                "<path:object_id>/participants.xlsx",
-                view(self.participants_xlsx_view),
-                name=f"{name}_participants_xlsx",
-            ),
-            *super().get_urls(),
-        ]
-
-    def _event_for_page(self, request, object_id: str, *, with_participants: bool = False) -> Event:
-        # get_object reads through get_queryset: another team's event is not found.
-        event = self.get_object(request, unquote(object_id))
-        if event is None:
-            raise Http404
-        if not self.has_view_permission(request, event):
-            raise PermissionDenied
-        registration_admin = self.admin_site.get_model_admin(Registration)
-        if with_participants and not registration_admin.has_view_permission(request):
-            raise PermissionDenied
-        return event
-
-    def occupancy_view(self, request, object_id):
-        return admin_views.occupancy(request, self, self._event_for_page(request, object_id))
-
-    def participants_view(self, request, object_id):
-        event = self._event_for_page(request, object_id, with_participants=True)
-        return admin_views.participant_list(
-            request,
-            self,
-            event.registrations.active(),
-            title=_("Participants: %(event)s") % {"event": event},
-            event=event,
-        )
-
-    def participants_csv_view(self, request, object_id):
-        event = self._event_for_page(request, object_id, with_participants=True)
-        return admin_views.export_csv(
-            admin_views.participants(event.registrations.active()), event.slug, user=request.user
-        )
-
-    def participants_xlsx_view(self, request, object_id):
-        event = self._event_for_page(request, object_id, with_participants=True)
-        return admin_views.export_xlsx(
-            admin_views.participants(event.registrations.active()), event.slug, user=request.user
-        )
-
-    # --- actions ---
-
-    @admin.action(description=_("Publish"), permissions=["change"])
-    def publish(self, request, queryset):
-        published = 0
-        for event in queryset:
-            try:
-                changed = services.publish_event(event, organizer=request.user)
-            except services.EventError as error:
-                self.message_user(request, error.message, messages.WARNING)
-                continue
-            if changed:
-                self.log_change(request, event, _("Published."))
-                published += 1
-        self.message_user(
-            request,
-            ngettext("Published %(count)d event.", "Published %(count)d events.", published)
-            % {"count": published},
-            messages.SUCCESS,
-        )
-
-    @admin.action(description=_("Cancel event"), permissions=["change"])
-    def cancel_event(self, request, queryset):
-        cancelled = notified = 0
-        for event in queryset.exclude(status=Event.Status.CANCELLED):
-            notified += services.cancel_event(event, organizer=request.user)
-            self.log_change(request, event, _("Cancelled."))
-            cancelled += 1
-        self.message_user(
-            request,
-            ngettext(
-                "Cancelled %(count)d event; %(notified)d registered people are told.",
-                "Cancelled %(count)d events; %(notified)d registered people are told.",
-                cancelled,
-            )
-            % {"count": cancelled, "notified": notified},
-            messages.SUCCESS,
-        )
-
-    @admin.action(description=_("Write to participants"), permissions=["change"])
-    def write_to_participants(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(request, _("Choose exactly one event to write to."), messages.WARNING)
-            return None
-        event = queryset.get()
-        form = admin_views.ParticipantMessageForm(
-            request.POST if "apply" in request.POST else None, event=event
-        )
-        if form.is_valid():
-            count = services.message_participants(
-                event,
-                subject=form.cleaned_data["subject"],
-                body=form.cleaned_data["body"],
-                organizer=request.user,
-                occasion=form.cleaned_data["occasion"],
-                include_waitlisted=form.cleaned_data["include_waitlisted"],
-                message_key=form.cleaned_data["nonce"],
-            )
-            self.log_change(request, event, _("Wrote to %(count)d participants.") % {"count": count})
-            self.message_user(
-                request,
-                ngettext("%(count)d message is on its way.", "%(count)d messages are on their way.", count)
-                % {"count": count},
-                messages.SUCCESS,
-            )
-            return None
-        return admin_views.intermediate_page(
-            request,
-            self,
-            template="admin/events/event/write_to_participants.html",
-            title=_("Write to participants"),
-            queryset=queryset,
-            action="write_to_participants",
-            form=form,
-        )
-
-    @admin.action(description=_("Duplicate as next meeting"), permissions=["add"])
-    def duplicate(self, request, queryset):
-        form = DuplicateForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            shift = dt.timedelta(days=form.cleaned_data["days"])
-            for event in queryset:
-                copy = services.copy_event(event, shift=shift, organizer=request.user)
-                self.log_addition(request, copy, _("Duplicated from %(event)s.") % {"event": event})
-                link = format_html(
-                    '<a href="{}">{}</a>', reverse("admin:events_event_change", args=[copy.pk]), copy.title
-                )
-                self.message_user(
-                    request, format_html(str(_("Created the draft {link}.")), link=link), messages.SUCCESS
-                )
-            return None
-        return admin_views.intermediate_page(
-            request,
-            self,
-            template="admin/events/event/duplicate.html",
-            title=_("Duplicate as next meeting"),
-            queryset=queryset,
-            action="duplicate",
-            form=form,
-        )
 
 
 @admin.register(Occasion)
@@ -477,18 +317,18 @@ class OccasionAdmin(TeamScopedAdmin, admin.ModelAdmin):
             occasion.save()
             super(OccasionAdmin, self).save_related(request, form, formsets, change)
 
-        _report_schedule_change(request, self, services.change_schedule(occasion.event, save))
+        _report_schedule_change(request, self, lifecycle.change_schedule(occasion.event, save))
 
     def delete_model(self, request, obj):
         event = obj.event
         super().delete_model(request, obj)
-        services.refresh_schedule(event)
+        lifecycle.refresh_schedule(event)
 
     def delete_queryset(self, request, queryset):
         events = list(Event.objects.filter(occasions__in=queryset).distinct())
         super().delete_queryset(request, queryset)
         for event in events:
-            services.refresh_schedule(event)
+            lifecycle.refresh_schedule(event)
 
 
 # Registrations have an admin of their own module (events/admin_registrations.py).

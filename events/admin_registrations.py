@@ -8,15 +8,17 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import admin_views, selectors, services
+from . import admin_views, selectors
 from .admin_scoping import TeamScopedAdmin, VisibleRelatedFilter, may_see_needs
 from .admin_views import MoveForm
+from .errors import RegistrationError
 from .models import (
     Occasion,
     Registration,
     RegistrationLog,
 )
-from .services import RegistrationError
+from .services import erasure
+from .services import registrations as event_registrations
 
 CONFIRMED = Registration.Status.CONFIRMED
 WAITLISTED = Registration.Status.WAITLISTED
@@ -185,7 +187,7 @@ class RegistrationAdmin(TeamScopedAdmin, admin.ModelAdmin):
     @admin.display(description=_("needs erased on"))
     def needs_erased_on(self, registration):
         # Retention (RETENTION_NEEDS_DAYS after the event ends), so organizers know until when.
-        day = services.needs_erasure_date(registration.event)
+        day = erasure.needs_erasure_date(registration.event)
         return date_format(day, "DATE_FORMAT") if day else _("when the event has dates")
 
     # --- actions ---
@@ -216,7 +218,7 @@ class RegistrationAdmin(TeamScopedAdmin, admin.ModelAdmin):
     @admin.action(description=_("Confirm over quota"), permissions=["change"])
     def confirm_over_quota(self, request, queryset):
         def change(registration):
-            services.confirm_over_quota(registration, organizer=request.user)
+            event_registrations.confirm_over_quota(registration, organizer=request.user)
             return _("Confirmed over quota.")
 
         done = self._apply(request, queryset, change)
@@ -242,7 +244,7 @@ class RegistrationAdmin(TeamScopedAdmin, admin.ModelAdmin):
                     messages.WARNING,
                 )
                 return None
-            promoted.extend(services.cancel(registration, actor=request.user))
+            promoted.extend(event_registrations.cancel(registration, actor=request.user))
             return _("Cancelled.")
 
         done = self._apply(request, queryset, change)
@@ -255,7 +257,7 @@ class RegistrationAdmin(TeamScopedAdmin, admin.ModelAdmin):
 
     def _record_attendance(self, request, queryset, attended: bool) -> int:
         def change(registration):
-            services.record_attendance(registration, attended, organizer=request.user)
+            event_registrations.record_attendance(registration, attended, organizer=request.user)
             return _("Marked as attended.") if attended else _("Marked as not attended.")
 
         return self._apply(request, queryset, change)
@@ -302,7 +304,7 @@ class RegistrationAdmin(TeamScopedAdmin, admin.ModelAdmin):
             def change(registration):
                 if registration.occasion_id == target.pk:
                     return None
-                services.move(registration, target, actor=request.user)
+                event_registrations.move(registration, target, actor=request.user)
                 return _("Moved to %(occasion)s.") % {"occasion": target.label or target}
 
             done = self._apply(request, queryset, change)

@@ -2,7 +2,7 @@
 duplicate actions, seat occupancy, participant lists and exports.
 
 Nothing here changes an event or a registration; that is events.services' job alone (copying
-an event is services.copy_event).
+an event is events.services.lifecycle.copy_event).
 """
 
 from __future__ import annotations

@@ -7,15 +7,16 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
+        from mail import services as outbox
         from members import privacy, registry
         from members.dispatch import membership_verified
-        from network_portal.outbox import services as outbox
 
-        from . import demo, notifications, services
+        from . import demo, notifications
         from . import privacy as events_privacy
+        from .services import erasure, registrations
 
         def _promote_after_verification(sender, user, **kwargs):
-            services.promote_user_waitlists(user)
+            registrations.promote_user_waitlists(user)
 
         membership_verified.connect(_promote_after_verification, weak=False, dispatch_uid="events-promote")
 
@@ -29,7 +30,7 @@ class EventsConfig(AppConfig):
         privacy.register(
             "registrations",
             export=events_privacy.export_registrations,
-            erase=services.erase_member_registrations,
+            erase=erasure.erase_member_registrations,
             order=100,
         )
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 from members import services as member_services
 from members.models import Organization, Team, User
 
-from . import services
 from .models import (
     AgendaItem,
     ContactPerson,
@@ -27,6 +26,7 @@ from .models import (
     Theme,
 )
 from .reference import load_themes
+from .services import lifecycle, registrations
 
 KIND = AgendaItem.Kind
 
@@ -227,7 +227,7 @@ def seed(password: str) -> list[str]:
             (1, "15:00", "15:30", "Netværk og afrunding", KIND.NETWORKING, []),
         ],
     )  # fmt: skip
-    services.refresh_schedule(charging)
+    lifecycle.refresh_schedule(charging)
     if not charging.published_at:
         charging.published_at = now
         charging.save(update_fields=["published_at"])
@@ -251,7 +251,7 @@ def seed(password: str) -> list[str]:
     )
     _occasion(cycling, past_day.strftime("%d.%m.%Y"), 40, [(_local(past_day, 10), _local(past_day, 15))],
               venue="Odense Rådhus", address="Flakhaven 2\n5000 Odense C")  # fmt: skip
-    services.refresh_schedule(cycling)
+    lifecycle.refresh_schedule(cycling)
     Document.objects.get_or_create(
         event=cycling, title="Slides fra mødet (PDF)", defaults={"url": "https://www.kl.dk/"}
     )
@@ -332,7 +332,7 @@ def seed(password: str) -> list[str]:
             (2, "11:15", "12:00", "Summering och fortsättning", KIND.DISCUSSION, []),
         ],
     )  # fmt: skip
-    services.refresh_schedule(workshop)
+    lifecycle.refresh_schedule(workshop)
     if not workshop.published_at:
         workshop.published_at = now
         workshop.save(update_fields=["published_at"])
@@ -344,11 +344,11 @@ def seed(password: str) -> list[str]:
         # seats. The one from Västerbotten waits for the full first occasion, and Stockholm's
         # fifth colleague waits because the board's seats are used.
         for person in board_members[:28]:
-            services.register(person, occasions[0], listed=True)
+            registrations.register(person, occasions[0], listed=True)
         for person in board_members[28:32]:
-            services.register(person, occasions[1], listed=True)
-        services.register(board_members[32], occasions[0], listed=True)
-        services.register(
+            registrations.register(person, occasions[1], listed=True)
+        registrations.register(board_members[32], occasions[0], listed=True)
+        registrations.register(
             User.objects.get(email="klimat.stockholm@lansstyrelsen.se"), occasions[1], listed=True
         )
         lines.append(
@@ -356,5 +356,5 @@ def seed(password: str) -> list[str]:
         )
     if not Registration.objects.filter(event=charging).exists():
         for email in ("mobility@aarhus.dk", "klima@kk.dk", "cykel@odense.dk"):
-            services.register(User.objects.get(email=email), charging.occasions.get(), listed=True)
+            registrations.register(User.objects.get(email=email), charging.occasions.get(), listed=True)
     return lines

@@ -20,9 +20,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from mail import services as outbox
+from mail.models import OutgoingMessage
 from network_portal.links import absolute_url
-from network_portal.outbox import services as outbox
-from network_portal.outbox.models import OutgoingMessage
 
 from .calendar import registration_calendar
 from .markup import render_markdown

@@ -17,11 +17,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from members.models import User
 
-from . import selectors, services, uploads
+from . import selectors, uploads
 from .calendar import calendar_feed_for
+from .errors import RegistrationError
 from .forms import EventFilterForm, MoveForm, RegistrationForm
 from .models import Document, Event, Registration, Series, Theme
-from .services import RegistrationError
+from .permissions import may_act_for
+from .rules import cancellation_deadline
+from .services import registrations
 
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -30,7 +33,7 @@ def _registration_for(request, pk: int) -> Registration:
     """The registration if the signed-in member may act on it (own, a coordinator's colleague,
     or an organizer); 404 otherwise, so that nobody learns others' registrations exist."""
     registration = get_object_or_404(Registration.objects.select_related("event", "occasion", "user"), pk=pk)
-    if not services.may_act_for(request.user, registration.user, event_id=registration.event_id):
+    if not may_act_for(request.user, registration.user, event_id=registration.event_id):
         raise Http404
     return registration
 
@@ -96,7 +99,7 @@ def _detail_context(request, event: Event, form: RegistrationForm | None = None)
         "agenda": _agenda_by_day_part(event),
         "registration": registration,
         "meeting_link": selectors.meeting_link_for(registration) if registration else "",
-        "registration_state": services.registration_state(event),
+        "registration_state": registrations.registration_state(event),
         "audience_labels": [User.Role(role).label for role in event.audience if role in User.Role.values],
         # Appearing on the participant list is opt-in (GDPR): the box starts unticked.
         "form": form or RegistrationForm(event=event),
@@ -132,7 +135,7 @@ def register(request, slug: str):
     status = 400
     if form.is_valid():
         try:
-            registration = services.register(
+            registration = registrations.register(
                 request.user,
                 form.cleaned_data["occasion"],
                 diet=form.cleaned_data.get("diet", ""),
@@ -166,7 +169,7 @@ def cancel_registration(request, pk: int):
         return redirect("events:my_registrations")
     if request.method == "POST":
         try:
-            services.cancel(registration, actor=request.user)
+            registrations.cancel(registration, actor=request.user)
         except RegistrationError as error:
             messages.error(request, error.message)
             return redirect(registration.event)
@@ -179,7 +182,7 @@ def cancel_registration(request, pk: int):
     return render(
         request,
         "events/cancel_confirm.html",
-        {"registration": registration, "deadline": services.cancellation_deadline(registration.event)},
+        {"registration": registration, "deadline": cancellation_deadline(registration.event)},
     )
 
 
@@ -192,7 +195,7 @@ def move_registration(request, pk: int):
         messages.error(request, form.errors["occasion"][0])
         return redirect(registration.event)
     try:
-        registration = services.move(registration, form.cleaned_data["occasion"], actor=request.user)
+        registration = registrations.move(registration, form.cleaned_data["occasion"], actor=request.user)
     except RegistrationError as error:
         messages.error(request, error.message)
         return redirect(registration.event)
@@ -232,7 +235,7 @@ def organization_seats(request, slug: str):
             form.add_error(None, _("Choose a colleague."))
         elif form.is_valid():
             try:
-                registration = services.register(
+                registration = registrations.register(
                     member,
                     form.cleaned_data["occasion"],
                     actor=request.user,

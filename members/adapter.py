@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language
 
-from network_portal.outbox import services as outbox
+from mail import services as outbox
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
 
-from network_portal.outbox import services as outbox
+from mail import services as outbox
 
 from .models import User
 

@@ -3,7 +3,7 @@ unsubscribe and erase here; every change goes through newsletters.services. Nobo
 subscriber active by hand or adds one (the status is read-only, and there is no add form):
 only the person's own confirmation, or an import naming the consent collected elsewhere, may
 make an address active, and an import never touches a known, unsubscribed or erased address.
-Deleting a subscriber, from its page or as a list action, is services.erase_subscriber."""
+Deleting a subscriber, from its page or as a list action, is services.erasure.erase_subscriber."""
 
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from members.exports import csv_download
 
-from . import services
 from .forms import ImportForm
 from .models import Consent, Subscriber
+from .services import erasure, imports, subscriptions
 
 
 def export_csv(subscribers, stem: str = "subscribers") -> HttpResponse:
-    return csv_download(services.EXPORT_COLUMNS, services.export_rows(subscribers), stem)
+    return csv_download(imports.EXPORT_COLUMNS, imports.export_rows(subscribers), stem)
 
 
 class SubscriberAdminForm(forms.ModelForm):
@@ -37,8 +37,8 @@ class SubscriberAdminForm(forms.ModelForm):
         data = super().clean()
         if "topics" not in self.errors:
             try:
-                services.check_topics(data.get("topics") or [], bool(data.get("all_topics")))
-            except services.SubscriptionError as error:
+                subscriptions.check_topics(data.get("topics") or [], bool(data.get("all_topics")))
+            except subscriptions.SubscriptionError as error:
                 self.add_error("topics", error.message)
         return data
 
@@ -117,12 +117,12 @@ class SubscriberAdmin(admin.ModelAdmin):
         return request.user.has_perm(f"{self.opts.app_label}.add_{self.opts.model_name}")
 
     def save_model(self, request, obj, form, change):
-        # Saved by services.update_preferences in save_related, with its consent record.
+        # Saved by subscriptions.update_preferences in save_related, with its consent record.
         pass
 
     def save_related(self, request, form, formsets, change):
         data = form.cleaned_data
-        services.update_preferences(
+        subscriptions.update_preferences(
             form.instance,
             topics=data["topics"],
             all_topics=data["all_topics"],
@@ -137,11 +137,11 @@ class SubscriberAdmin(admin.ModelAdmin):
     # Deleting a subscriber is the erasure a person asks for (GDPR), with its suppression entry:
     # a delete that only removed the row would let the next import bring the address back.
     def delete_model(self, request, obj):
-        services.erase_subscriber(obj.email)
+        erasure.erase_subscriber(obj.email)
 
     def delete_queryset(self, request, queryset):
         for email in list(queryset.values_list("email", flat=True)):
-            services.erase_subscriber(email)
+            erasure.erase_subscriber(email)
 
     def get_deleted_objects(self, objs, request):
         # Erasing a subscriber erases its consent records with it, though nobody may delete
@@ -160,7 +160,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     def unsubscribe_selected(self, request, queryset):
         count = 0
         for subscriber in queryset.exclude(status=Subscriber.Status.UNSUBSCRIBED):
-            services.unsubscribe(subscriber, source=f"admin: {request.user.email}")
+            subscriptions.unsubscribe(subscriber, source=f"admin: {request.user.email}")
             count += 1
         self.message_user(
             request,
@@ -192,7 +192,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         result = None
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            result = services.import_subscribers(
+            result = imports.import_subscribers(
                 data["file"], source=data["source"], consent_text=data["consent_text"]
             )
             if result.ok and not result.skipped:

@@ -8,8 +8,8 @@ class NewslettersConfig(AppConfig):
     verbose_name = _("Newsletters")
 
     def ready(self) -> None:
+        from mail import services as outbox
         from members import privacy, registry
-        from network_portal.outbox import services as outbox
 
         from . import data_rights, demo, tasks  # noqa: F401 (delivery publishes the tasks by name)
         from .models import Subscriber

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import services
 from .models import Subscriber, Suppression
+from .services import erasure
 
 
 def _when(moment) -> str | None:
@@ -15,7 +15,7 @@ def _when(moment) -> str | None:
 
 def export(user) -> list[dict[str, Any]]:
     """The member's subscriptions (normally one), as JSON-ready data."""
-    subscribers = services.subscribers_of_member(user).prefetch_related("topics", "consents")
+    subscribers = erasure.subscribers_of_member(user).prefetch_related("topics", "consents")
     return [_subscription(subscriber) for subscriber in subscribers.order_by("pk")]
 
 
@@ -39,6 +39,6 @@ def _subscription(subscriber: Subscriber) -> dict[str, Any]:
 
 def erase(user) -> None:
     """Erase the member's subscriptions, each leaving a suppression entry (see
-    services.erase_subscriber); runs inside the account's erasure transaction."""
-    for email in list(services.subscribers_of_member(user).values_list("email", flat=True)):
-        services.erase_subscriber(email, reason=Suppression.Reason.ACCOUNT_DELETED)
+    services.erasure.erase_subscriber); runs inside the account's erasure transaction."""
+    for email in list(erasure.subscribers_of_member(user).values_list("email", flat=True)):
+        erasure.erase_subscriber(email, reason=Suppression.Reason.ACCOUNT_DELETED)

@@ -5,8 +5,9 @@ Idempotent."""
 from events.models import Theme
 from members.models import User
 
-from . import delivery, services
+from . import delivery
 from .models import Edition, Subscriber
+from .services import subscriptions
 
 CONSENT = "Yes, send me the network's newsletter. I can unsubscribe at any time."
 
@@ -26,7 +27,7 @@ def seed(password: str) -> list[str]:
     for email in ("mobility@aarhus.dk", "klima@kk.dk", "trafik@malmo.se", "organizer@kl.dk"):
         user = User.objects.get(email=email)
         if not Subscriber.objects.filter(email=email).exists():
-            services.subscribe_member(user, consent_text=CONSENT)
+            subscriptions.subscribe_member(user, consent_text=CONSENT)
     if Edition.objects.exists():
         return []
     edition = Edition.objects.create(

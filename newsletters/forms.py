@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Theme
 
-from . import services
+from .services import subscriptions
 
 
 def consent_text() -> str:
@@ -79,8 +79,8 @@ class PreferencesForm(forms.Form):
             data.update(all_topics=True, topics=[])
         elif "topics" not in self.errors:
             try:
-                services.check_topics(data.get("topics") or [], data.get("all_topics") is not False)
-            except services.SubscriptionError as error:
+                subscriptions.check_topics(data.get("topics") or [], data.get("all_topics") is not False)
+            except subscriptions.SubscriptionError as error:
                 self.add_error("topics", error.message)
         return data
 

@@ -21,10 +21,11 @@ from django.views.decorators.http import require_http_methods
 
 from members.services import has_verified_email
 
-from . import services, tokens
+from . import tokens
 from .forms import PreferencesForm, SubscribeForm, member_consent_text
 from .models import Subscriber
-from .services import SubscriptionError
+from .services import subscriptions
+from .services.subscriptions import SubscriptionError
 
 # Subscribing sends an email, so the form is limited per client address, and the mail to any
 # one address is limited too (silently: the page must not tell whether mail went out).
@@ -80,10 +81,10 @@ def subscribe(request):
             )
             return render(request, "newsletters/subscribe.html", {"form": form}, status=429)
         data = form.cleaned_data
-        email = services.normalize_email(data["email"])
+        email = subscriptions.normalize_email(data["email"])
         address_key = "newsletter-subscribe:address:" + hashlib.sha256(email.encode()).hexdigest()
         if not _over_limit(address_key, SUBSCRIBE_LIMIT_PER_ADDRESS):
-            services.subscribe(
+            subscriptions.subscribe(
                 email,
                 language=data["language"],
                 topics=data["topics"],
@@ -99,7 +100,7 @@ def subscribe(request):
 def _member_subscriber(user) -> Subscriber | None:
     subscriber = Subscriber.objects.filter(user=user).first()
     if subscriber is None and has_verified_email(user):
-        subscriber = Subscriber.objects.filter(email=services.normalize_email(user.email)).first()
+        subscriber = Subscriber.objects.filter(email=subscriptions.normalize_email(user.email)).first()
     return subscriber
 
 
@@ -114,7 +115,7 @@ def subscribe_member(request):
             return redirect("newsletters:subscribe")
         return redirect(_path("preferences", subscriber, tokens.PREFERENCES))
     try:
-        services.subscribe_member(request.user, consent_text=member_consent_text())
+        subscriptions.subscribe_member(request.user, consent_text=member_consent_text())
     except SubscriptionError as error:
         messages.error(request, error.message)
     else:
@@ -134,7 +135,7 @@ def confirm(request, token: str):
         return _confirm_reoptin(request, reoptin)
     if request.method == "POST":
         try:
-            subscriber = services.confirm(subscriber, source="confirmation link")
+            subscriber = subscriptions.confirm(subscriber, source="confirmation link")
         except SubscriptionError as error:
             return _invalid_link(request, error.message)
         confirmed = True
@@ -160,7 +161,7 @@ def _confirm_reoptin(request, reoptin: tokens.ReOptIn):
     subscriber = reoptin.subscriber
     if request.method == "POST":
         try:
-            subscriber = services.confirm_reoptin(reoptin, source="confirmation link")
+            subscriber = subscriptions.confirm_reoptin(reoptin, source="confirmation link")
         except SubscriptionError as error:
             return _invalid_link(request, error.message)
     elif subscriber.status != Subscriber.Status.ACTIVE and not reoptin.still_applies(subscriber):
@@ -198,7 +199,7 @@ def preferences(request, token: str):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                services.update_preferences(
+                subscriptions.update_preferences(
                     subscriber,
                     topics=data["topics"],
                     all_topics=data["all_topics"],
@@ -232,7 +233,7 @@ def unsubscribe(request, token: str):
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
         try:
-            subscriber = services.unsubscribe(
+            subscriber = subscriptions.unsubscribe(
                 subscriber, source="one-click (RFC 8058)" if one_click else "unsubscribe page"
             )
         except SubscriptionError as error:

@@ -6,8 +6,8 @@ import itertools
 from django.utils import timezone
 from django.utils.text import slugify
 
-from events import services
 from events.models import DayPart, Event, Occasion, Theme
+from events.services import lifecycle
 from members.models import Team
 
 _numbers = itertools.count(1)
@@ -82,5 +82,5 @@ def event(
                 starts_at=begins,
                 ends_at=begins + dt.timedelta(hours=3, minutes=30),
             )
-    services.refresh_schedule(created)
+    lifecycle.refresh_schedule(created)
     return created

@@ -18,7 +18,6 @@ from django.apps import apps
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from events import services as event_services
 from events.models import (
     AgendaItem,
     CalendarFeed,
@@ -29,11 +28,12 @@ from events.models import (
     Series,
     Speaker,
 )
+from events.services import registrations
+from mail.models import OutgoingMessage
 from members import services as member_services
 from members.models import Organization, OrganizationDomain, Team, User
-from network_portal.outbox.models import OutgoingMessage
-from newsletters import services as newsletter_services
 from newsletters.models import Consent, Edition, Subscriber
+from newsletters.services import subscriptions
 
 from . import factories
 from .conftest import make_member
@@ -154,10 +154,10 @@ def build_world(member: User, colleague: User, other_member: User, aarhus: Organ
     event_open = _event("Team A open seminar", team_a)
     draft_a = _event("Team A draft plan", team_a, status=Event.Status.DRAFT)
 
-    registration = event_services.register(
+    registration = registrations.register(
         member, event_a.occasions.order_by("pk")[0], diet=MARKER_DIET, accessibility=MARKER_ACCESS
     )
-    registration_b = event_services.register(other_member, event_b.occasions.get())
+    registration_b = registrations.register(other_member, event_b.occasions.get())
 
     document = Document.objects.create(
         event=event_a, title="Slides", file=ContentFile(b"%PDF-1.4 slides", name="slides.pdf")
@@ -174,7 +174,7 @@ def build_world(member: User, colleague: User, other_member: User, aarhus: Organ
     )
     talk.speakers.add(speaker)
 
-    subscriber = newsletter_services.subscribe(
+    subscriber = subscriptions.subscribe(
         member.email,
         language="en",
         topics=[],

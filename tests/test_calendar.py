@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from events import calendar, services
+from events import calendar
 from events.models import CalendarFeed, DayPart, Event, Registration
+from events.services import lifecycle, registrations
 from tests import factories
 from tests.conftest import make_member
 
@@ -34,7 +35,7 @@ def _lunch_to_lunch(event: Event, zone: str, month: int = 11) -> int:
     for part in DayPart.objects.filter(occasion__event=event):
         part.starts_at, part.ends_at = times[part.number]
         part.save()
-    services.refresh_schedule(event)
+    lifecycle.refresh_schedule(event)
     return year
 
 
@@ -64,7 +65,7 @@ def _feed(client, token: str):
 def test_a_lunch_to_lunch_occasion_gives_one_event_per_half_day_in_local_time(member):
     event = _workshop()
     year = _lunch_to_lunch(event, "Europe/Copenhagen")
-    registration = services.register(member, event.occasions.get())
+    registration = registrations.register(member, event.occasions.get())
 
     content = calendar.registration_calendar(registration)
     cal = icalendar.Calendar.from_ical(content)
@@ -90,7 +91,7 @@ def test_a_lunch_to_lunch_occasion_gives_one_event_per_half_day_in_local_time(me
 def test_times_are_in_the_configured_time_zone_also_in_summer(member):
     event = _workshop()
     year = _lunch_to_lunch(event, "Europe/Stockholm", month=6)
-    registration = services.register(member, event.occasions.get())
+    registration = registrations.register(member, event.occasions.get())
 
     content = calendar.registration_calendar(registration)
     first, second = _vevents(content)
@@ -104,7 +105,7 @@ def test_times_are_in_the_configured_time_zone_also_in_summer(member):
 
 
 def test_uids_are_stable_and_distinct_per_day_part(member):
-    registration = services.register(member, _workshop().occasions.get())
+    registration = registrations.register(member, _workshop().occasions.get())
 
     uids = [str(v["UID"]) for v in _vevents(calendar.registration_calendar(registration))]
     again = [str(v["UID"]) for v in _vevents(calendar.registration_calendar(registration))]
@@ -117,7 +118,7 @@ def test_uids_are_stable_and_distinct_per_day_part(member):
 def test_a_confirmed_registration_has_title_summary_link_to_the_event_and_the_online_link(member):
     event = _workshop(event_format=Event.Format.ONLINE)
     occasion = event.occasions.get()
-    registration = services.register(member, occasion)
+    registration = registrations.register(member, occasion)
     assert registration.status == Registration.Status.CONFIRMED
 
     vevent = _vevents(calendar.registration_calendar(registration))[0]
@@ -133,8 +134,8 @@ def test_a_confirmed_registration_has_title_summary_link_to_the_event_and_the_on
 
 def test_a_waitlisted_registration_is_tentative_and_never_carries_the_online_link(member, other_member):
     occasion = _workshop(capacities=(1,)).occasions.get()
-    services.register(member, occasion)
-    waiting = services.register(other_member, occasion)
+    registrations.register(member, occasion)
+    waiting = registrations.register(other_member, occasion)
     assert waiting.status == Registration.Status.WAITLISTED
 
     content = calendar.registration_calendar(waiting)
@@ -152,8 +153,8 @@ def test_a_waitlisted_registration_is_tentative_and_never_carries_the_online_lin
 
 def test_a_cancelled_registration_is_cancelled_and_loses_the_online_link(member):
     occasion = _workshop().occasions.get()
-    registration = services.register(member, occasion)
-    services.cancel(registration, actor=member)
+    registration = registrations.register(member, occasion)
+    registrations.cancel(registration, actor=member)
     registration.refresh_from_db()
 
     content = calendar.registration_calendar(registration)
@@ -164,7 +165,7 @@ def test_a_cancelled_registration_is_cancelled_and_loses_the_online_link(member)
 
 def test_a_cancelled_event_is_cancelled_in_the_calendar(member):
     event = _workshop()
-    registration = services.register(member, event.occasions.get())
+    registration = registrations.register(member, event.occasions.get())
     Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
     registration = Registration.objects.select_related("event", "occasion").get(pk=registration.pk)
 
@@ -177,7 +178,7 @@ def test_a_meeting_in_a_room_has_the_venue_and_address_as_location(member):
     occasion.venue = "Aarhus Rådhus"
     occasion.address = "Rådhuspladsen 2\n8000 Aarhus C"
     occasion.save()
-    registration = services.register(member, occasion)
+    registration = registrations.register(member, occasion)
 
     vevent = _vevents(calendar.registration_calendar(registration))[0]
 
@@ -191,7 +192,7 @@ def test_a_meeting_in_a_room_has_the_venue_and_address_as_location(member):
 
 def test_the_owner_downloads_the_file(client, member):
     event = _workshop()
-    registration = services.register(member, event.occasions.get())
+    registration = registrations.register(member, event.occasions.get())
     client.force_login(member)
 
     response = _ics(client, registration)
@@ -205,14 +206,14 @@ def test_the_owner_downloads_the_file(client, member):
 
 @pytest.mark.parametrize("who", ["other_member", "colleague", "organizer"])
 def test_nobody_else_gets_the_file(client, member, who, request):
-    registration = services.register(member, _workshop().occasions.get())
+    registration = registrations.register(member, _workshop().occasions.get())
     client.force_login(request.getfixturevalue(who))
 
     assert _ics(client, registration).status_code == 404
 
 
 def test_anonymous_is_sent_to_log_in(client, member):
-    registration = services.register(member, _workshop().occasions.get())
+    registration = registrations.register(member, _workshop().occasions.get())
 
     response = _ics(client, registration)
 
@@ -221,7 +222,7 @@ def test_anonymous_is_sent_to_log_in(client, member):
 
 
 def test_the_file_refuses_post(client, member):
-    registration = services.register(member, _workshop().occasions.get())
+    registration = registrations.register(member, _workshop().occasions.get())
     client.force_login(member)
 
     assert client.post(reverse("events:registration_ics", args=[registration.pk])).status_code == 405
@@ -231,8 +232,8 @@ def test_the_file_refuses_post(client, member):
 
 
 def test_the_feed_works_without_login(client, member):
-    first = services.register(member, _workshop().occasions.get())
-    second = services.register(member, _workshop().occasions.get())
+    first = registrations.register(member, _workshop().occasions.get())
+    second = registrations.register(member, _workshop().occasions.get())
     token = calendar.calendar_feed_for(member).token
 
     response = _feed(client, token)
@@ -271,8 +272,8 @@ def test_a_deactivated_member_has_no_feed(client, member):
 
 def test_the_feed_keeps_the_waiting_list_without_the_link(client, member, other_member):
     occasion = _workshop(capacities=(1,)).occasions.get()
-    services.register(other_member, occasion)
-    services.register(member, occasion)
+    registrations.register(other_member, occasion)
+    registrations.register(member, occasion)
 
     response = _feed(client, calendar.calendar_feed_for(member).token)
 
@@ -281,9 +282,9 @@ def test_the_feed_keeps_the_waiting_list_without_the_link(client, member, other_
 
 
 def test_cancelled_registrations_are_not_in_the_feed(client, member):
-    kept = services.register(member, _workshop().occasions.get())
-    dropped = services.register(member, _workshop().occasions.get())
-    services.cancel(dropped, actor=member)
+    kept = registrations.register(member, _workshop().occasions.get())
+    dropped = registrations.register(member, _workshop().occasions.get())
+    registrations.cancel(dropped, actor=member)
 
     response = _feed(client, calendar.calendar_feed_for(member).token)
 
@@ -299,7 +300,7 @@ def test_the_feed_keeps_meetings_of_the_last_thirty_days_only(client, member):
             opens_at=first_day - dt.timedelta(days=20),
             closes_at=first_day - dt.timedelta(days=1),
         )
-        return services.register(member, event.occasions.get(), at=first_day - dt.timedelta(days=5))
+        return registrations.register(member, event.occasions.get(), at=first_day - dt.timedelta(days=5))
 
     recent, old = past_event(10), past_event(40)
 
@@ -310,7 +311,7 @@ def test_the_feed_keeps_meetings_of_the_last_thirty_days_only(client, member):
 
 
 def test_reset_replaces_the_token_and_the_old_address_stops_working(client, member):
-    services.register(member, _workshop().occasions.get())
+    registrations.register(member, _workshop().occasions.get())
     old_token = calendar.calendar_feed_for(member).token
     client.force_login(member)
 
@@ -342,7 +343,7 @@ def test_the_feed_takes_the_same_number_of_queries_for_2_and_10_registrations(cl
     def queries_for(count: int, name: str) -> tuple[int, int]:
         user = make_member(f"{name}@aarhus.dk", aarhus)
         for _ in range(count):
-            services.register(user, _workshop().occasions.get())
+            registrations.register(user, _workshop().occasions.get())
         token = calendar.calendar_feed_for(user).token
         with CaptureQueriesContext(connection) as queries:
             response = _feed(client, token)

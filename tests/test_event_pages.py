@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from events import services
 from events.models import Event, Registration
+from events.services import lifecycle, registrations
 from tests import factories
 from tests.conftest import make_member
 
@@ -26,7 +26,7 @@ def _detail(event):
 def test_list_shows_published_upcoming_events_with_seats_left(client, member):
     event = factories.event(title="Charging meeting", capacities=(28, 10))
     factories.event(title="Draft meeting", status=Event.Status.DRAFT)
-    services.register(member, event.occasions.first())
+    registrations.register(member, event.occasions.first())
     page = client.get(reverse("events:list"))
     assert page.status_code == 200
     assert "Charging meeting" in page.text and "Draft meeting" not in page.text
@@ -35,7 +35,7 @@ def test_list_shows_published_upcoming_events_with_seats_left(client, member):
 
 def test_full_occasion_shows_waiting_list(client, member):
     event = factories.event(capacities=(1,))
-    services.register(member, event.occasions.get())
+    registrations.register(member, event.occasions.get())
     assert "full – waiting list" in client.get(reverse("events:list")).text
 
 
@@ -75,7 +75,9 @@ def test_list_page_queries_do_not_grow_with_events(client, member):
         client.get(reverse("events:list"))
     for _ in range(6):
         event = factories.event(capacities=(5, 5, 5))
-        services.register(make_member(f"x{event.pk}@aarhus.dk", member.organization), event.occasions.first())
+        registrations.register(
+            make_member(f"x{event.pk}@aarhus.dk", member.organization), event.occasions.first()
+        )
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("events:list"))
     assert len(many) == len(few)
@@ -87,7 +89,9 @@ def test_event_page_queries_do_not_grow_with_registrations(client, member, aarhu
     with CaptureQueriesContext(connection) as few:
         client.get(_detail(event))
     for index in range(10):
-        services.register(make_member(f"c{index}@aarhus.dk", aarhus), event.occasions.first(), listed=True)
+        registrations.register(
+            make_member(f"c{index}@aarhus.dk", aarhus), event.occasions.first(), listed=True
+        )
     with CaptureQueriesContext(connection) as many:
         client.get(_detail(event))
     assert len(many) == len(few)
@@ -119,8 +123,8 @@ def test_description_markdown_is_sanitized(client, db):
 def test_meeting_link_only_for_confirmed_participants(client, member, colleague, other_member):
     event = factories.event(capacities=(1,))
     occasion = event.occasions.get()
-    services.register(member, occasion)
-    services.register(other_member, occasion)  # waiting
+    registrations.register(member, occasion)
+    registrations.register(other_member, occasion)  # waiting
     link = occasion.online_url
 
     assert link not in client.get(_detail(event)).text  # anonymous
@@ -135,8 +139,8 @@ def test_meeting_link_only_for_confirmed_participants(client, member, colleague,
 def test_colleagues_are_shown_only_when_they_consented(client, member, colleague, aarhus):
     event = factories.event()
     shy = make_member("shy@aarhus.dk", aarhus, full_name="Shy Person")
-    services.register(colleague, event.occasions.get(), listed=True)
-    services.register(shy, event.occasions.get(), listed=False)
+    registrations.register(colleague, event.occasions.get(), listed=True)
+    registrations.register(shy, event.occasions.get(), listed=False)
     client.force_login(member)
     page = client.get(_detail(event)).text
     assert "Mette Aarhus" in page and "Shy Person" not in page
@@ -145,8 +149,8 @@ def test_colleagues_are_shown_only_when_they_consented(client, member, colleague
 def test_page_offers_another_occasion_with_free_seats(client, member, other_member):
     event = factories.event(capacities=(1, 5))
     first = event.occasions.first()
-    services.register(other_member, first)
-    services.register(member, first)
+    registrations.register(other_member, first)
+    registrations.register(member, first)
     client.force_login(member)
     page = client.get(_detail(event)).text
     assert "Seats are free on another occasion" in page
@@ -208,7 +212,7 @@ def test_register_get_is_not_allowed(client, member):
 
 
 def test_cancel_shows_a_confirmation_then_cancels_on_post(client, member):
-    registration = services.register(member, factories.event().occasions.get())
+    registration = registrations.register(member, factories.event().occasions.get())
     client.force_login(member)
     url = reverse("events:cancel", args=[registration.pk])
     assert "Yes, cancel" in client.get(url).text
@@ -222,7 +226,7 @@ def test_cancel_shows_a_confirmation_then_cancels_on_post(client, member):
 @pytest.mark.parametrize("who", ["anonymous", "other_member", "colleague"])
 def test_nobody_else_sees_or_changes_my_registration(client, member, colleague, other_member, who):
     event = factories.event(capacities=(5, 5))
-    registration = services.register(member, event.occasions.first())
+    registration = registrations.register(member, event.occasions.first())
     if who != "anonymous":
         client.force_login({"other_member": other_member, "colleague": colleague}[who])
     cancel = client.post(reverse("events:cancel", args=[registration.pk]))
@@ -239,7 +243,7 @@ def test_nobody_else_sees_or_changes_my_registration(client, member, colleague, 
 def test_move_through_the_page(client, member):
     event = factories.event(capacities=(5, 5))
     first, second = event.occasions.all()
-    registration = services.register(member, first)
+    registration = registrations.register(member, first)
     client.force_login(member)
     client.post(reverse("events:move", args=[registration.pk]), {"occasion": second.pk})
     registration.refresh_from_db()
@@ -249,8 +253,8 @@ def test_move_through_the_page(client, member):
 def test_move_to_a_full_occasion_keeps_the_seat_and_says_so(client, member, other_member):
     event = factories.event(capacities=(5, 1))
     first, second = event.occasions.all()
-    services.register(other_member, second)
-    registration = services.register(member, first)
+    registrations.register(other_member, second)
+    registration = registrations.register(member, first)
     client.force_login(member)
     page = client.post(reverse("events:move", args=[registration.pk]), {"occasion": second.pk}, follow=True)
     assert "You keep your seat" in page.text
@@ -261,8 +265,8 @@ def test_move_to_a_full_occasion_keeps_the_seat_and_says_so(client, member, othe
 def test_my_registrations_lists_only_mine(client, member, other_member):
     mine = factories.event(title="Mine")
     theirs = factories.event(title="Theirs")
-    services.register(member, mine.occasions.get())
-    services.register(other_member, theirs.occasions.get())
+    registrations.register(member, mine.occasions.get())
+    registrations.register(other_member, theirs.occasions.get())
     client.force_login(member)
     page = client.get(reverse("events:my_registrations")).text
     assert "Mine" in page and "Theirs" not in page
@@ -319,7 +323,7 @@ def test_coordinator_moves_a_colleague_from_the_organization_page(client, member
     member.save()
     event = factories.event(capacities=(5, 5), quota=4)
     first, second = event.occasions.all()
-    registration = services.register(colleague, first)
+    registration = registrations.register(colleague, first)
     client.force_login(member)
     page = client.get(reverse("events:organization_seats", args=[event.slug])).text
     assert reverse("events:move", args=[registration.pk]) in page
@@ -346,7 +350,7 @@ def test_coordinator_page_refuses_a_typed_member_id_without_a_500(client, member
 def test_an_unverified_claim_reveals_no_colleague_names(client, colleague, unverified_member, odense):
     event = factories.event()
     insider = make_member("insider@odense.dk", odense, full_name="Inside Person")
-    services.register(insider, event.occasions.get(), listed=True)
+    registrations.register(insider, event.occasions.get(), listed=True)
     client.force_login(unverified_member)
     assert "Inside Person" not in client.get(_detail(event)).text
 
@@ -365,8 +369,8 @@ def test_appearing_on_the_participant_list_is_opt_in(client, member):
 def test_no_meeting_link_on_the_page_of_a_cancelled_event(client, member, organizer):
     event = factories.event()
     occasion = event.occasions.get()
-    services.register(member, occasion)
-    services.cancel_event(event, organizer=organizer)
+    registrations.register(member, occasion)
+    lifecycle.cancel_event(event, organizer=organizer)
     client.force_login(member)
     assert occasion.online_url not in client.get(_detail(event)).text
 
@@ -379,20 +383,20 @@ def test_an_occasion_without_a_label_shows_its_local_date(member):
     from django.utils.formats import date_format
 
     assert occasion.display_label == date_format(timezone.localtime(occasion.starts_at), "DATE_FORMAT")
-    registration = services.register(member, occasion)
+    registration = registrations.register(member, occasion)
     from events.views import outcome_message
 
     assert occasion.display_label in outcome_message(registration)
 
 
 def test_an_occasion_without_a_date_takes_no_registrations(member):
+    from events.errors import RegistrationError
     from events.models import Occasion
-    from events.services import RegistrationError
 
     event = factories.event()
     undated = Occasion.objects.create(event=event, capacity=5)
     with pytest.raises(RegistrationError) as error:
-        services.register(member, undated)
+        registrations.register(member, undated)
     assert error.value.code == "no_date"
 
 

@@ -20,7 +20,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from events import services
 from events.admin_registrations import OccasionFilter
 from events.models import (
     AgendaItem,
@@ -33,6 +32,7 @@ from events.models import (
     RegistrationLog,
     Speaker,
 )
+from events.services import lifecycle, registrations
 from members.models import Organization
 from tests import factories
 from tests.conftest import make_member
@@ -156,8 +156,8 @@ def test_confirm_over_quota_confirms_a_waiting_registration_and_logs_it(
     organizer_client, organizer, member, colleague
 ):
     occasion = factories.event(capacities=(5,), quota=1).occasions.get()
-    services.register(member, occasion)
-    waiting = services.register(colleague, occasion)
+    registrations.register(member, occasion)
+    waiting = registrations.register(colleague, occasion)
     assert waiting.wait_reason == Registration.WaitReason.QUOTA
 
     response = _act(organizer_client, _registrations_url(), "confirm_over_quota", [waiting])
@@ -176,8 +176,8 @@ def test_confirm_over_quota_is_refused_when_the_occasion_is_full(
     organizer_client, organizer, member, colleague
 ):
     occasion = factories.event(capacities=(1,), quota=1).occasions.get()
-    services.register(member, occasion)
-    waiting = services.register(colleague, occasion)
+    registrations.register(member, occasion)
+    waiting = registrations.register(colleague, occasion)
 
     response = _act(organizer_client, _registrations_url(), "confirm_over_quota", [waiting])
 
@@ -193,8 +193,8 @@ def test_cancel_action_cancels_through_services_and_promotes_the_waiting_list(
     organizer_client, organizer, member, other_member
 ):
     occasion = factories.event(capacities=(1,)).occasions.get()
-    holder = services.register(member, occasion)
-    waiting = services.register(other_member, occasion)
+    holder = registrations.register(member, occasion)
+    waiting = registrations.register(other_member, occasion)
 
     response = _act(organizer_client, _registrations_url(), "cancel_registrations", [holder])
 
@@ -217,7 +217,7 @@ def test_cancel_action_cancels_through_services_and_promotes_the_waiting_list(
 
 
 def test_attendance_actions_record_through_services(organizer_client, organizer, member):
-    registration = services.register(member, factories.event().occasions.get())
+    registration = registrations.register(member, factories.event().occasions.get())
 
     _act(organizer_client, _registrations_url(), "mark_attended", [registration])
     registration.refresh_from_db()
@@ -239,7 +239,7 @@ def test_attendance_actions_record_through_services(organizer_client, organizer,
 def test_move_action_asks_for_the_occasion_then_moves(organizer_client, organizer, member):
     event = factories.event(capacities=(5, 5))
     first, second = event.occasions.order_by("starts_at")
-    registration = services.register(member, first)
+    registration = registrations.register(member, first)
 
     page = _act(organizer_client, _registrations_url(), "move_to_occasion", [registration])
     assert page.templates[0].name == "admin/events/registration/move.html"
@@ -267,8 +267,8 @@ def test_move_action_asks_for_the_occasion_then_moves(organizer_client, organize
 def test_move_action_reports_each_refusal(organizer_client, organizer, member, other_member):
     event = factories.event(capacities=(5, 1))
     first, second = event.occasions.order_by("starts_at")
-    services.register(other_member, second)
-    registration = services.register(member, first)
+    registrations.register(other_member, second)
+    registration = registrations.register(member, first)
 
     response = _act(
         organizer_client,
@@ -289,8 +289,8 @@ def test_move_action_reports_each_refusal(organizer_client, organizer, member, o
 
 
 def test_move_action_refuses_registrations_of_several_events(organizer_client, member, other_member):
-    one = services.register(member, factories.event(capacities=(5, 5)).occasions.first())
-    other = services.register(other_member, factories.event(capacities=(5, 5)).occasions.first())
+    one = registrations.register(member, factories.event(capacities=(5, 5)).occasions.first())
+    other = registrations.register(other_member, factories.event(capacities=(5, 5)).occasions.first())
 
     response = _act(organizer_client, _registrations_url(), "move_to_occasion", [one, other])
 
@@ -307,8 +307,8 @@ def test_occasion_capacity_below_its_confirmed_participants_is_refused(
 ):
     event = factories.event(capacities=(2,))
     occasion = event.occasions.get()
-    services.register(member, occasion)
-    services.register(other_member, occasion)
+    registrations.register(member, occasion)
+    registrations.register(other_member, occasion)
 
     url = reverse("admin:events_occasion_change", args=[occasion.pk])
     data = _form_data(organizer_client.get(url), "occasion_form")
@@ -343,8 +343,8 @@ def test_occasion_capacity_below_its_confirmed_participants_is_refused(
 def test_more_seats_saved_on_the_event_promote_the_waiting_list(organizer_client, member, other_member):
     event = factories.event(capacities=(1,))
     occasion = event.occasions.get()
-    services.register(member, occasion)
-    waiting = services.register(other_member, occasion)
+    registrations.register(member, occasion)
+    waiting = registrations.register(other_member, occasion)
 
     url = reverse("admin:events_event_change", args=[event.pk])
     data = _form_data(organizer_client.get(url), "event_form")
@@ -443,7 +443,7 @@ def test_duplicate_creates_a_draft_with_shifted_occasions_and_the_same_agenda(
     )
     talk.speakers.add(Speaker.objects.create(name="Maria Ek", organization="KL"))
     Document.objects.create(event=event, title="Slides", url="https://example.org/slides.pdf")
-    services.register(member, event.occasions.first())
+    registrations.register(member, event.occasions.first())
 
     page = _act(organizer_client, _events_url(), "duplicate", [event])
     assert page.templates[0].name == "admin/events/event/duplicate.html"
@@ -491,7 +491,7 @@ def test_duplicate_keeps_the_local_time_across_summer_time(organizer_client):
     winter = dt.datetime(timezone.now().year + 2, 3, 10, 13, tzinfo=zoneinfo.ZoneInfo("Europe/Copenhagen"))
     part.starts_at, part.ends_at = winter, winter + dt.timedelta(hours=3)
     part.save()
-    services.refresh_schedule(event)
+    lifecycle.refresh_schedule(event)
 
     _act(organizer_client, _events_url(), "duplicate", [event], days="28", apply="1")
 
@@ -507,9 +507,9 @@ def test_duplicate_keeps_the_local_time_across_summer_time(organizer_client):
 def three_registrations(member, colleague, other_member):
     """Confirmed with needs, waiting, and confirmed but not selected for export."""
     occasion = factories.event(title="Cycling day", capacities=(2,)).occasions.get()
-    confirmed = services.register(member, occasion, diet="Vegetarian", accessibility="=1+1")
-    not_selected = services.register(colleague, occasion)
-    waiting = services.register(other_member, occasion)
+    confirmed = registrations.register(member, occasion, diet="Vegetarian", accessibility="=1+1")
+    not_selected = registrations.register(colleague, occasion)
+    waiting = registrations.register(other_member, occasion)
     return confirmed, waiting, not_selected
 
 
@@ -577,10 +577,10 @@ def test_xlsx_export_holds_the_selected_registrations(organizer_client, three_re
 
 def test_event_exports_hold_its_active_registrations(organizer_client, organizer, three_registrations):
     confirmed, waiting, not_selected = three_registrations
-    cancelled = services.register(
+    cancelled = registrations.register(
         make_member("gone@aarhus.dk", confirmed.organization, full_name="Gone"), confirmed.occasion
     )
-    services.cancel(cancelled, actor=organizer)
+    registrations.cancel(cancelled, actor=organizer)
     event = confirmed.event
 
     csv_response = organizer_client.get(reverse("admin:events_event_participants_csv", args=[event.pk]))
@@ -602,10 +602,10 @@ def test_printable_participant_list_has_one_table_per_occasion(
 ):
     event = factories.event(capacities=(1, 5))
     first, second = event.occasions.order_by("starts_at")
-    services.register(member, first)
-    services.register(other_member, first)  # waiting: no seat, not on the list
-    services.register(colleague, second)
-    services.record_attendance(Registration.objects.get(user=colleague), True, organizer=organizer)
+    registrations.register(member, first)
+    registrations.register(other_member, first)  # waiting: no seat, not on the list
+    registrations.register(colleague, second)
+    registrations.record_attendance(Registration.objects.get(user=colleague), True, organizer=organizer)
 
     response = organizer_client.get(reverse("admin:events_event_participants", args=[event.pk]))
 
@@ -634,13 +634,13 @@ def test_occupancy_counts_seats_per_occasion_and_per_organization(
 ):
     event = factories.event(capacities=(2, 3), quota=2)
     first, second = event.occasions.order_by("starts_at")
-    services.register(member, first)
-    services.register(colleague, first)
-    services.register(make_member("third@aarhus.dk", aarhus), second)  # waits: Aarhus's quota
-    services.register(other_member, first)  # waits: the first occasion is full
-    services.register(make_member("second@odense.dk", odense), second)
-    gone = services.register(make_member("gone@odense.dk", odense), second)
-    services.cancel(gone, actor=organizer)
+    registrations.register(member, first)
+    registrations.register(colleague, first)
+    registrations.register(make_member("third@aarhus.dk", aarhus), second)  # waits: Aarhus's quota
+    registrations.register(other_member, first)  # waits: the first occasion is full
+    registrations.register(make_member("second@odense.dk", odense), second)
+    gone = registrations.register(make_member("gone@odense.dk", odense), second)
+    registrations.cancel(gone, actor=organizer)
 
     response = organizer_client.get(reverse("admin:events_event_occupancy", args=[event.pk]))
 
@@ -681,7 +681,7 @@ def test_occupancy_queries_do_not_grow_with_organizations(organizer_client):
     def register_from(organizations):
         for organization in organizations:
             for person in _members(organization, 2, prefix=f"o{organization.pk}-"):
-                services.register(person, first if person.pk % 2 else second)
+                registrations.register(person, first if person.pk % 2 else second)
 
     register_from(municipalities[:1])
     with CaptureQueriesContext(connection) as few:
@@ -729,7 +729,7 @@ def test_occupancy_needs_the_view_event_permission(client, organizer):
 )
 def test_a_member_is_sent_to_the_admin_login(client, member, name, target):
     occasion = factories.event().occasions.get()
-    registration = services.register(member, occasion)
+    registration = registrations.register(member, occasion)
     objects = {"registration": registration, "event": occasion.event, "occasion": occasion}
     url = reverse(name, args=[objects[target].pk] if target else [])
     client.force_login(member)
@@ -742,7 +742,7 @@ def test_a_member_is_sent_to_the_admin_login(client, member, name, target):
 
 @pytest.mark.parametrize("action", ["cancel_registrations", "confirm_over_quota", "export_csv"])
 def test_a_member_cannot_run_registration_actions(client, member, action):
-    registration = services.register(member, factories.event().occasions.get())
+    registration = registrations.register(member, factories.event().occasions.get())
     client.force_login(member)
 
     response = client.post(_registrations_url(), {"action": action, "_selected_action": [registration.pk]})
@@ -759,13 +759,13 @@ def test_registration_changelist_queries_do_not_grow_with_registrations(organize
     people = _members(aarhus, 15, "a") + _members(odense, 15, "o")
 
     for person in people[:5]:
-        services.register(person, first)
+        registrations.register(person, first)
     with CaptureQueriesContext(connection) as five:
         response = organizer_client.get(_registrations_url())
     assert response.context["cl"].result_count == 5
 
     for index, person in enumerate(people[5:]):
-        services.register(person, first if index % 2 else second)
+        registrations.register(person, first if index % 2 else second)
     with CaptureQueriesContext(connection) as thirty:
         response = organizer_client.get(_registrations_url())
     assert response.context["cl"].result_count == 30
@@ -774,7 +774,7 @@ def test_registration_changelist_queries_do_not_grow_with_registrations(organize
 
 
 def test_event_changelist_queries_do_not_grow_with_events(organizer_client, member):
-    services.register(member, factories.event().occasions.get())
+    registrations.register(member, factories.event().occasions.get())
     with CaptureQueriesContext(connection) as one:
         organizer_client.get(_events_url())
     for _ in range(4):
@@ -786,7 +786,7 @@ def test_event_changelist_queries_do_not_grow_with_events(organizer_client, memb
 
 
 def test_registration_form_edits_needs_but_not_the_seat(organizer_client, organizer, member):
-    registration = services.register(member, factories.event().occasions.get())
+    registration = registrations.register(member, factories.event().occasions.get())
     url = reverse("admin:events_registration_change", args=[registration.pk])
 
     page = organizer_client.get(url)
@@ -811,9 +811,9 @@ def test_registration_form_edits_needs_but_not_the_seat(organizer_client, organi
 def test_registration_filters_by_event_occasion_and_organization_kind(organizer_client, member, other_member):
     event = factories.event(capacities=(5, 5))
     first, second = event.occasions.order_by("starts_at")
-    services.register(member, first)
-    services.register(other_member, second)
-    services.register(
+    registrations.register(member, first)
+    registrations.register(other_member, second)
+    registrations.register(
         make_member("x@odense.dk", other_member.organization), factories.event().occasions.get()
     )
 
@@ -858,7 +858,7 @@ def test_status_changes_only_through_the_actions(client, organizer):
 
 def test_an_event_with_registrations_cannot_be_deleted(client, organizer, member):
     event = factories.event()
-    services.register(member, event.occasions.get())
+    registrations.register(member, event.occasions.get())
     client.force_login(organizer)
     assert client.get(reverse("admin:events_event_delete", args=[event.pk])).status_code == 403
     changelist = client.get(reverse("admin:events_event_changelist")).text

@@ -14,9 +14,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from events import services
 from events import tasks as event_tasks
 from events.models import CalendarFeed, Registration, RegistrationLog
+from events.services import erasure, lifecycle
+from events.services import registrations as event_registrations
 from members import privacy
 from members import services as member_services
 from members import tasks as member_tasks
@@ -56,7 +57,7 @@ def _past_registration(user, *, diet="vegetarian", accessibility="wheelchair", d
         closes_at=now - dt.timedelta(days=days_ago + 1),
     )
     occasion = event.occasions.get()
-    return services.register(
+    return event_registrations.register(
         user,
         occasion,
         diet=diet,
@@ -126,9 +127,9 @@ def test_download_is_one_json_attachment_with_profile_organization_and_registrat
     client, member, other_member, organizer
 ):
     event = factories.event(title="Charging hubs")
-    registration = services.register(member, event.occasions.get(), diet="vegan", listed=True)
-    services.record_attendance(registration, True, organizer=organizer)
-    services.register(other_member, event.occasions.get(), diet="halal")
+    registration = event_registrations.register(member, event.occasions.get(), diet="vegan", listed=True)
+    event_registrations.record_attendance(registration, True, organizer=organizer)
+    event_registrations.register(other_member, event.occasions.get(), diet="halal")
     client.force_login(member)
 
     response = client.get(reverse("members:download_data"))
@@ -278,8 +279,10 @@ def test_deleting_cancels_future_seats_promotes_the_waiting_list_and_anonymizes_
     event = factories.event(capacities=(1,), cancellation_deadline=timezone.now() - dt.timedelta(hours=1))
     occasion = event.occasions.get()
     # The deadline passed after they registered; erasure cancels the seat all the same.
-    seat = services.register(member, occasion, diet="vegan", at=timezone.now() - dt.timedelta(hours=2))
-    waiting = services.register(other_member, occasion, at=timezone.now() - dt.timedelta(hours=2))
+    seat = event_registrations.register(
+        member, occasion, diet="vegan", at=timezone.now() - dt.timedelta(hours=2)
+    )
+    waiting = event_registrations.register(other_member, occasion, at=timezone.now() - dt.timedelta(hours=2))
     assert (seat.status, waiting.status) == (CONFIRMED, WAITLISTED)
     past = _past_registration(member)
     CalendarFeed.objects.create(user=member)
@@ -313,8 +316,8 @@ def test_erasure_withdraws_a_waiting_place_of_a_past_occasion_without_promoting(
         closes_at=now - dt.timedelta(days=5),
     )
     occasion = event.occasions.get()
-    services.register(other_member, occasion, at=now - dt.timedelta(days=10))
-    waiting = services.register(member, occasion, at=now - dt.timedelta(days=9))
+    event_registrations.register(other_member, occasion, at=now - dt.timedelta(days=10))
+    waiting = event_registrations.register(member, occasion, at=now - dt.timedelta(days=9))
     assert waiting.status == WAITLISTED
 
     privacy.erase_member(member, actor=member)
@@ -434,7 +437,7 @@ def test_an_organizer_cannot_erase_a_staff_account(admin_client_for, group_organ
 
 def test_a_superuser_erases_a_member_with_registrations(admin_client_for, superuser, member):
     """The reported bug: the delete page refused any member with a registration."""
-    future = services.register(member, factories.event().occasions.get(), diet="vegan")
+    future = event_registrations.register(member, factories.event().occasions.get(), diet="vegan")
     past = _past_registration(member)
     client = admin_client_for(superuser)
     response = client.post(reverse("admin:members_user_delete", args=[member.pk]), {"post": "yes"})
@@ -468,11 +471,11 @@ def test_needs_are_erased_n_days_after_the_event_and_not_before(settings, member
     registration = _past_registration(member, days_ago=1)
     ends_at = registration.event.ends_at
 
-    assert services.erase_expired_needs(at=ends_at + dt.timedelta(days=30) - dt.timedelta(hours=1)) == 0
+    assert erasure.erase_expired_needs(at=ends_at + dt.timedelta(days=30) - dt.timedelta(hours=1)) == 0
     registration.refresh_from_db()
     assert (registration.diet, registration.accessibility) == ("vegetarian", "wheelchair")
 
-    assert services.erase_expired_needs(at=ends_at + dt.timedelta(days=30, hours=1)) == 1
+    assert erasure.erase_expired_needs(at=ends_at + dt.timedelta(days=30, hours=1)) == 1
     registration.refresh_from_db()
     assert (registration.diet, registration.accessibility) == ("", "")
     assert registration.user == member and registration.status == CONFIRMED
@@ -552,7 +555,7 @@ def test_the_registration_change_page_shows_when_needs_are_erased(
     client = admin_client_for(superuser)
     page = client.get(reverse("admin:events_registration_change", args=[registration.pk])).content.decode()
     assert "needs erased on" in page.lower()
-    assert services.needs_erasure_date(registration.event) == timezone.localdate(
+    assert erasure.needs_erasure_date(registration.event) == timezone.localdate(
         registration.event.ends_at + dt.timedelta(days=30)
     )
 
@@ -562,11 +565,11 @@ def test_organizers_can_still_message_cancel_and_export_an_event_with_an_erased_
 ):
     registration = _past_registration(member)
     event = registration.event
-    services.register(colleague, registration.occasion, at=registration.created_at)
+    event_registrations.register(colleague, registration.occasion, at=registration.created_at)
     privacy.erase_member(member, actor=member)
 
     mail.outbox.clear()
-    written = services.message_participants(
+    written = lifecycle.message_participants(
         event, subject="Slides", body="Here they are.", organizer=superuser
     )
     assert written >= 1  # the colleague's copy; the erased member gets none
@@ -581,7 +584,9 @@ def test_organizers_can_still_message_cancel_and_export_an_event_with_an_erased_
 
 def test_erasure_cancels_every_future_seat_whatever_the_rate_limit(settings, member):
     settings.REGISTRATION_RATE_LIMIT = 3
-    registrations = [services.register(member, factories.event().occasions.get()) for _ in range(3)]
+    registrations = [
+        event_registrations.register(member, factories.event().occasions.get()) for _ in range(3)
+    ]
     privacy.erase_member(member, actor=member)
     assert {registration.pk for registration in Registration.objects.filter(status=CANCELLED)} == {
         registration.pk for registration in registrations

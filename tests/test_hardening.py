@@ -10,8 +10,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.html import escape
 
-from events import selectors, services
+from events import selectors
 from events.models import AgendaItem, Registration, Speaker
+from events.services import registrations
 from tests import factories
 from tests.test_events_admin import _form_data
 
@@ -143,7 +144,7 @@ def test_a_valid_autocomplete_value_still_shows_as_selected(organizer_client, ot
 
 
 def test_an_action_on_a_selection_that_is_not_ids_changes_nothing(organizer_client, member):
-    registration = services.register(member, factories.event().occasions.get())
+    registration = registrations.register(member, factories.event().occasions.get())
     url = reverse("admin:events_registration_changelist")
     for selection in (["abc"], [str(registration.pk), HUGE]):
         response = organizer_client.post(

@@ -8,8 +8,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from newsletters import services
 from newsletters.models import EventAlert
+from newsletters.services import alerts as newsletter_alerts
 from tests import factories
 
 BEFORE = [("events", "0006_teams_and_erasure"), ("newsletters", "0002_suppression")]
@@ -20,11 +20,11 @@ def test_the_periodic_job_records_each_alerted_event_in_newsletters(db):
     now = timezone.now()
     opened = factories.event()
     later = factories.event(opens_at=now + dt.timedelta(days=2))
-    services.send_due_event_alerts(at=now)
+    newsletter_alerts.send_due_event_alerts(at=now)
     assert list(EventAlert.objects.values_list("event_id", "sent_at")) == [(opened.pk, now)]
-    services.send_due_event_alerts(at=now + dt.timedelta(minutes=15))  # the next run: nothing new
+    newsletter_alerts.send_due_event_alerts(at=now + dt.timedelta(minutes=15))  # the next run: nothing new
     assert EventAlert.objects.get().sent_at == now
-    services.send_due_event_alerts(at=now + dt.timedelta(days=3))
+    newsletter_alerts.send_due_event_alerts(at=now + dt.timedelta(days=3))
     assert set(EventAlert.objects.values_list("event_id", flat=True)) == {opened.pk, later.pk}
 
 

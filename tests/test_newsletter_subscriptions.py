@@ -17,14 +17,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from events.models import Event
-from network_portal.outbox.models import OutgoingMessage
-from newsletters import (
-    admin_subscribers,  # noqa: F401  (registers the admin until newsletters.admin does)
-    services,
-    tokens,
-)
+from mail.models import OutgoingMessage
+from newsletters import tokens
 from newsletters.forms import consent_text
 from newsletters.models import Consent, Subscriber
+from newsletters.services import alerts, imports, subscriptions
 from tests import factories
 
 Status = Subscriber.Status
@@ -59,7 +56,7 @@ def parking(db):
 
 def _subscribe(hooks, email="visitor@example.org", *, topics=(), language="en", event_alerts=False, **kwargs):
     with hooks(execute=True):
-        return services.subscribe(
+        return subscriptions.subscribe(
             email,
             language=language,
             topics=list(topics),
@@ -72,7 +69,7 @@ def _subscribe(hooks, email="visitor@example.org", *, topics=(), language="en", 
 
 def _active(hooks, email="reader@example.org", *, topics=(), event_alerts=False, language="en"):
     subscriber = _subscribe(hooks, email, topics=topics, event_alerts=event_alerts, language=language)
-    return services.confirm(subscriber, source="test")
+    return subscriptions.confirm(subscriber, source="test")
 
 
 def _path(url: str) -> str:
@@ -198,7 +195,7 @@ def test_a_link_for_one_purpose_does_not_work_for_another(client, hooks):
 def test_an_old_confirmation_link_does_not_undo_an_unsubscription(client, hooks):
     subscriber = _active(hooks)
     path = reverse("newsletters:confirm", args=[tokens.make(subscriber, tokens.CONFIRM)])
-    services.unsubscribe(subscriber, source="test")
+    subscriptions.unsubscribe(subscriber, source="test")
     assert client.get(path).status_code == 400
     assert client.post(path).status_code == 400
     subscriber.refresh_from_db()
@@ -306,7 +303,7 @@ def test_a_tampered_preferences_link_is_refused(client, hooks):
 
 def test_preferences_of_an_unsubscribed_address_offer_no_way_back_without_opt_in(client, hooks):
     subscriber = _active(hooks)
-    services.unsubscribe(subscriber, source="test")
+    subscriptions.unsubscribe(subscriber, source="test")
     path = _path(tokens.preferences_url(subscriber))
     page = client.get(path).content.decode()
     assert 'id="id_language"' not in page
@@ -368,13 +365,13 @@ def test_a_tampered_unsubscribe_link_is_refused(client, hooks):
 
 def test_unsubscribed_never_come_back_and_subscribing_again_needs_a_new_opt_in(client, hooks, charging):
     subscriber = _active(hooks, topics=[charging])
-    services.unsubscribe(subscriber, source="test")
+    subscriptions.unsubscribe(subscriber, source="test")
     assert not Subscriber.objects.active().exists()
     assert not Subscriber.objects.for_topics([charging]).exists()
     assert not Subscriber.objects.for_topics([]).exists()
 
     # Preferences do not subscribe anyone again.
-    services.update_preferences(
+    subscriptions.update_preferences(
         subscriber, topics=[], all_topics=True, language="da", event_alerts=True, source="test"
     )
     assert not Subscriber.objects.active().exists()
@@ -398,7 +395,7 @@ def test_a_bouncing_address_needs_a_new_opt_in_too(hooks):
     Subscriber.objects.filter(pk=subscriber.pk).update(status=Status.BOUNCING, bounce_count=3)
     subscriber = _subscribe(hooks, subscriber.email)
     assert subscriber.status == Status.PENDING
-    subscriber = services.confirm(subscriber, source="test")
+    subscriber = subscriptions.confirm(subscriber, source="test")
     assert subscriber.status == Status.ACTIVE
     assert subscriber.bounce_count == 0
 
@@ -475,7 +472,7 @@ def test_for_topics_selects_active_subscribers_of_any_of_the_topics(hooks, charg
     cycling_only = _active(hooks, "cycling@example.org", topics=[cycling])
     both = _active(hooks, "both@example.org", topics=[charging, cycling])
     _subscribe(hooks, "pending@example.org", topics=[charging])
-    services.unsubscribe(_active(hooks, "gone@example.org", topics=[charging]), source="test")
+    subscriptions.unsubscribe(_active(hooks, "gone@example.org", topics=[charging]), source="test")
 
     assert set(Subscriber.objects.for_topics([charging])) == {everything, charging_only, both}
     assert set(Subscriber.objects.for_topics([charging, cycling])) == {
@@ -497,7 +494,7 @@ def _csv(text: str) -> io.BytesIO:
 
 
 def test_an_import_with_bad_rows_imports_nothing_and_reports_the_rows(charging):
-    result = services.import_subscribers(
+    result = imports.import_subscribers(
         _csv(
             "email,language,topics\n"
             "good@example.org,da,charging\n"
@@ -519,9 +516,7 @@ def test_an_import_with_bad_rows_imports_nothing_and_reports_the_rows(charging):
 
 
 def test_an_import_needs_the_header(db):
-    result = services.import_subscribers(
-        _csv("mail,lang\nx@example.org,en\n"), source="List", consent_text=""
-    )
+    result = imports.import_subscribers(_csv("mail,lang\nx@example.org,en\n"), source="List", consent_text="")
     assert [error.row for error in result.errors] == [1]
     assert not Subscriber.objects.exists()
 
@@ -530,9 +525,9 @@ def test_a_good_import_creates_active_subscribers_with_consent_and_skips_known_a
     hooks, charging, cycling
 ):
     left = _active(hooks, "left@example.org")
-    services.unsubscribe(left, source="test")
+    subscriptions.unsubscribe(left, source="test")
     reader = _active(hooks, "reader@example.org", topics=[cycling])
-    result = services.import_subscribers(
+    result = imports.import_subscribers(
         _csv(
             "\ufeffEmail,Language,Topics\n"
             "new@example.org,da,charging;cycling\n"
@@ -573,7 +568,7 @@ def test_a_good_import_creates_active_subscribers_with_consent_and_skips_known_a
 def test_export_has_a_row_per_subscriber(hooks, charging):
     _active(hooks, "b@example.org", topics=[charging], event_alerts=True)
     _subscribe(hooks, "a@example.org")
-    rows = list(services.export_rows())
+    rows = list(imports.export_rows())
     assert [row[:5] for row in rows] == [
         ["a@example.org", "pending", "en", "", "no"],
         ["b@example.org", "active", "en", "charging", "yes"],
@@ -602,13 +597,13 @@ def test_stale_pending_sign_ups_are_removed_and_the_rest_kept(hooks, settings):
     fresh = _subscribe(hooks, "fresh@example.org")
     confirmed = _active(hooks, "confirmed@example.org")
     asked_again = _active(hooks, "again@example.org")
-    services.unsubscribe(asked_again, source="test")
+    subscriptions.unsubscribe(asked_again, source="test")
     Subscriber.objects.filter(pk__in=[stale.pk, confirmed.pk, asked_again.pk]).update(created_at=long_ago)
     Consent.objects.filter(subscriber__in=[stale, confirmed]).update(at=long_ago)
     # Asked again today: the address stays unsubscribed until its owner confirms (issue 8).
     _subscribe(hooks, "again@example.org")
 
-    assert services.remove_stale_pending() == 1
+    assert subscriptions.remove_stale_pending() == 1
     assert set(Subscriber.objects.values_list("email", flat=True)) == {
         "fresh@example.org",
         "confirmed@example.org",
@@ -616,7 +611,7 @@ def test_stale_pending_sign_ups_are_removed_and_the_rest_kept(hooks, settings):
     }
     assert not Consent.objects.filter(subscriber_id=stale.pk).exists()
     # An address with an unsubscribe on its record is never cleaned up (issue 8).
-    assert services.remove_stale_pending(dt.timedelta(0)) == 1
+    assert subscriptions.remove_stale_pending(dt.timedelta(0)) == 1
     assert set(Subscriber.objects.all()) == {confirmed, asked_again}
     assert fresh.email != confirmed.email
 
@@ -636,13 +631,13 @@ def test_event_alerts_go_once_per_event_and_subscriber_and_only_to_matching_topi
     _active(hooks, "cycling@example.org", topics=[cycling], event_alerts=True)
     _active(hooks, "quiet@example.org", topics=[charging], event_alerts=False)
     _subscribe(hooks, "pending@example.org", topics=[charging], event_alerts=True)
-    services.unsubscribe(
+    subscriptions.unsubscribe(
         _active(hooks, "gone@example.org", topics=[charging], event_alerts=True), source="test"
     )
     mail.outbox.clear()
 
     with hooks(execute=True):
-        assert services.send_event_alerts(event) == 3
+        assert alerts.send_event_alerts(event) == 3
     assert sorted(message.to[0] for message in mail.outbox) == sorted(
         [everything.email, on_main.email, on_other.email]
     )
@@ -661,13 +656,13 @@ def test_event_alerts_go_once_per_event_and_subscriber_and_only_to_matching_topi
     # However often the job runs, nobody gets a second alert about the same event.
     mail.outbox.clear()
     with hooks(execute=True):
-        assert services.send_event_alerts(event) == 0
+        assert alerts.send_event_alerts(event) == 0
     assert not mail.outbox
     # Someone who subscribes later gets the alert on the next run, and only they.
     late = _active(hooks, "late@example.org", topics=[parking], event_alerts=True)
     mail.outbox.clear()
     with hooks(execute=True):
-        assert services.send_event_alerts(event) == 1
+        assert alerts.send_event_alerts(event) == 1
     assert [message.to for message in mail.outbox] == [[late.email]]
 
 
@@ -676,7 +671,7 @@ def test_alerts_carry_one_click_unsubscribe_headers(hooks, charging):
     event = factories.event(main_theme=charging)
     mail.outbox.clear()
     with hooks(execute=True):
-        services.send_event_alerts(event)
+        alerts.send_event_alerts(event)
     headers = mail.outbox[0].extra_headers
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert (
@@ -691,21 +686,21 @@ def test_the_periodic_job_alerts_once_when_registration_opens(hooks, charging):
     opened = factories.event(main_theme=charging)
     mail.outbox.clear()
     with hooks(execute=True):
-        assert services.send_due_event_alerts() == 1
-        assert services.send_due_event_alerts() == 0
+        assert alerts.send_due_event_alerts() == 1
+        assert alerts.send_due_event_alerts() == 0
     assert len(mail.outbox) == 1 and opened.title in mail.outbox[0].subject
     with hooks(execute=True):
-        assert services.send_due_event_alerts(at=now + dt.timedelta(days=3)) == 1
+        assert alerts.send_due_event_alerts(at=now + dt.timedelta(days=3)) == 1
     assert later.title in mail.outbox[-1].subject
 
 
 def test_an_alert_queued_before_unsubscribing_is_not_sent(hooks, charging):
-    from network_portal.outbox import services as outbox_services
+    from mail import services as outbox_services
 
     subscriber = _active(hooks, "all@example.org", event_alerts=True)
     event = factories.event(main_theme=charging)
-    services.send_event_alerts(event)  # written, but its transaction has not published it
-    services.unsubscribe(subscriber, source="test")
+    alerts.send_event_alerts(event)  # written, but its transaction has not published it
+    subscriptions.unsubscribe(subscriber, source="test")
     mail.outbox.clear()
     record = OutgoingMessage.objects.get(kind="event_alert")
     assert outbox_services.deliver(record.pk) is False
@@ -716,7 +711,7 @@ def test_an_alert_queued_before_unsubscribing_is_not_sent(hooks, charging):
 def test_no_alerts_about_a_draft(hooks, charging):
     _active(hooks, "all@example.org", event_alerts=True)
     draft = factories.event(status=Event.Status.DRAFT, main_theme=charging)
-    assert services.send_event_alerts(draft) == 0
+    assert alerts.send_event_alerts(draft) == 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -788,7 +783,7 @@ def test_organizer_exports_and_unsubscribes_selected(client, hooks, organizer):
     export = client.post(url, {"action": "export_selected_csv", "_selected_action": [one.pk, two.pk]})
     assert export["Content-Type"].startswith("text/csv")
     lines = export.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == ",".join(services.EXPORT_COLUMNS)
+    assert lines[0] == ",".join(imports.EXPORT_COLUMNS)
     assert [line.split(",")[0] for line in lines[1:]] == ["one@example.org", "two@example.org"]
 
     client.post(url, {"action": "unsubscribe_selected", "_selected_action": [one.pk]})

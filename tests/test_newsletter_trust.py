@@ -17,10 +17,12 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from mail.models import OutgoingMessage
 from members import privacy
-from network_portal.outbox.models import OutgoingMessage
-from newsletters import delivery, services, tokens
+from newsletters import delivery, tokens
+from newsletters import suppression as newsletter_suppression
 from newsletters.models import Consent, Delivery, Edition, Subscriber, Suppression
+from newsletters.services import erasure, imports, subscriptions
 from tests import factories
 
 Status = Subscriber.Status
@@ -54,7 +56,7 @@ def _form(email: str, **overrides) -> dict:
 
 def _active(hooks, email="reader@example.org", *, topics=(), language="en") -> Subscriber:
     with hooks(execute=True):
-        subscriber = services.subscribe(
+        subscriber = subscriptions.subscribe(
             email,
             language=language,
             topics=list(topics),
@@ -63,19 +65,19 @@ def _active(hooks, email="reader@example.org", *, topics=(), language="en") -> S
             consent_text="I agree.",
             source="test",
         )
-    return services.confirm(subscriber, source="test")
+    return subscriptions.confirm(subscriber, source="test")
 
 
 def _unsubscribed(hooks, email="reader@example.org", **kwargs) -> Subscriber:
-    return services.unsubscribe(_active(hooks, email, **kwargs), source="unsubscribe page")
+    return subscriptions.unsubscribe(_active(hooks, email, **kwargs), source="unsubscribe page")
 
 
 def _csv(text: str) -> io.BytesIO:
     return io.BytesIO(text.encode("utf-8"))
 
 
-def _import(text: str) -> services.ImportResult:
-    return services.import_subscribers(_csv(text), source="Old sign-up sheet", consent_text="Yes")
+def _import(text: str) -> imports.ImportResult:
+    return imports.import_subscribers(_csv(text), source="Old sign-up sheet", consent_text="Yes")
 
 
 def _history(subscriber: Subscriber) -> list[tuple[int, str, str]]:
@@ -122,7 +124,7 @@ def test_an_unsubscribe_survives_a_strangers_sign_up_the_stale_cleanup_and_an_im
     # A month later the housekeeping runs: the row and its record stay.
     month_later = timezone.now() + dt.timedelta(days=30)
     with mock.patch("django.utils.timezone.now", return_value=month_later):
-        services.remove_stale_pending()
+        subscriptions.remove_stale_pending()
     subscriber.refresh_from_db()
     assert subscriber.status == Status.UNSUBSCRIBED
     assert _history(subscriber)[: len(history)] == history
@@ -185,7 +187,7 @@ def test_a_re_opt_in_link_dies_when_its_owner_unsubscribes_again(client, hooks):
     client.post(SUBSCRIBE_URL, _form(subscriber.email))
     path = CONFIRM_LINK.search(mail.outbox[-1].body).group(1)
     client.post(path)
-    services.unsubscribe(Subscriber.objects.get(pk=subscriber.pk), source="unsubscribe page")
+    subscriptions.unsubscribe(Subscriber.objects.get(pk=subscriber.pk), source="unsubscribe page")
 
     assert client.get(path).status_code == 400
     assert client.post(path).status_code == 400
@@ -209,7 +211,7 @@ def test_stale_cleanup_never_deletes_a_row_with_an_unsubscribe_in_its_history(ho
     Subscriber.objects.filter(pk=subscriber.pk).update(status=Status.PENDING)
     history = _history(subscriber)
 
-    assert services.remove_stale_pending(dt.timedelta(0)) == 0
+    assert subscriptions.remove_stale_pending(dt.timedelta(0)) == 0
     assert _history(subscriber) == history
     result = _import("email,language,topics\nlegacy@example.org,en,\n")
     assert result.created == 0
@@ -276,7 +278,7 @@ def test_a_long_bad_value_is_not_echoed_whole_and_the_problems_listed_are_bounde
     assert not result.ok
     assert result.errors[0].row == 2
     assert len(result.errors[0].message) < 300
-    assert len(result.errors) <= services.MAX_REPORTED_ERRORS + 1
+    assert len(result.errors) <= imports.MAX_REPORTED_ERRORS + 1
     assert "more" in result.errors[-1].message
     assert not Subscriber.objects.exists()
 
@@ -304,7 +306,7 @@ def test_erasing_a_subscriber_removes_the_person_keeps_sent_counts_and_suppresse
     assert edition.delivery_counts()["sent"] == 2
     assert OutgoingMessage.objects.filter(recipient="reader@example.org").exists()
 
-    assert services.erase_subscriber("  Reader@Example.org ") is True
+    assert erasure.erase_subscriber("  Reader@Example.org ") is True
 
     assert not Subscriber.objects.filter(email="reader@example.org").exists()
     assert not Consent.objects.filter(subscriber_id=subscriber.pk).exists()
@@ -314,8 +316,8 @@ def test_erasing_a_subscriber_removes_the_person_keeps_sent_counts_and_suppresse
     assert edition.deliveries.filter(subscriber__isnull=True).count() == 1
     suppression = Suppression.objects.get()
     assert "reader" not in suppression.email_hash
-    assert services.is_suppressed("READER@example.org")
-    assert not services.is_suppressed("other@example.org")
+    assert newsletter_suppression.is_suppressed("READER@example.org")
+    assert not newsletter_suppression.is_suppressed("other@example.org")
 
     # An old list cannot bring the address back; the rest of the list is imported.
     result = _import("email,language,topics\nreader@example.org,en,\nthird@example.org,en,\n")
@@ -325,7 +327,7 @@ def test_erasing_a_subscriber_removes_the_person_keeps_sent_counts_and_suppresse
     ]
     assert not Subscriber.objects.filter(email="reader@example.org").exists()
     # Erasing twice changes nothing.
-    assert services.erase_subscriber("reader@example.org") is False
+    assert erasure.erase_subscriber("reader@example.org") is False
     assert Suppression.objects.count() == 1
 
 
@@ -335,7 +337,7 @@ def test_an_erased_subscribers_pending_delivery_is_skipped_not_sent(hooks):
     delivery.send_now(edition, by=None)
     with mock.patch.object(delivery, "publish_batch", return_value=True):
         delivery.start_due_editions()
-    services.erase_subscriber("reader@example.org")
+    erasure.erase_subscriber("reader@example.org")
     mail.outbox.clear()
     delivery.send_batch(edition.pk, 100)
     edition.refresh_from_db()
@@ -347,54 +349,58 @@ def test_an_erased_subscribers_pending_delivery_is_skipped_not_sent(hooks):
 
 def test_the_suppression_keeps_working_after_a_secret_key_rotation(hooks, settings):
     _active(hooks)
-    services.erase_subscriber("reader@example.org")
+    erasure.erase_subscriber("reader@example.org")
     settings.SECRET_KEY = "another-" + settings.SECRET_KEY
-    assert services.is_suppressed("reader@example.org")
+    assert newsletter_suppression.is_suppressed("reader@example.org")
 
 
 def test_a_dedicated_suppression_key_can_be_set_later_and_rotated_with_fallbacks(hooks, settings):
     settings.NEWSLETTER_SUPPRESSION_KEY = ""
-    services.erase_subscriber(_active(hooks, "early@example.org").email)
+    erasure.erase_subscriber(_active(hooks, "early@example.org").email)
     settings.NEWSLETTER_SUPPRESSION_KEY = "first-dedicated-key-0123456789"
-    services.erase_subscriber(_active(hooks, "later@example.org").email)
-    assert services.is_suppressed("early@example.org") and services.is_suppressed("later@example.org")
+    erasure.erase_subscriber(_active(hooks, "later@example.org").email)
+    assert newsletter_suppression.is_suppressed("early@example.org") and newsletter_suppression.is_suppressed(
+        "later@example.org"
+    )
     hashes = set(Suppression.objects.values_list("email_hash", flat=True))
-    assert services.suppression_hash("later@example.org") in hashes
+    assert newsletter_suppression.suppression_hash("later@example.org") in hashes
 
     settings.NEWSLETTER_SUPPRESSION_KEY = "second-dedicated-key-9876543210"
-    assert not services.is_suppressed("later@example.org")
+    assert not newsletter_suppression.is_suppressed("later@example.org")
     settings.NEWSLETTER_SUPPRESSION_KEY_FALLBACKS = ["first-dedicated-key-0123456789"]
-    assert services.is_suppressed("later@example.org") and services.is_suppressed("early@example.org")
+    assert newsletter_suppression.is_suppressed("later@example.org") and newsletter_suppression.is_suppressed(
+        "early@example.org"
+    )
 
 
 def test_a_suppressed_address_comes_back_only_through_double_opt_in(client, hooks):
     _active(hooks)
-    services.erase_subscriber("reader@example.org")
+    erasure.erase_subscriber("reader@example.org")
     mail.outbox.clear()
 
     client.post(SUBSCRIBE_URL, _form("reader@example.org"))
     subscriber = Subscriber.objects.get(email="reader@example.org")
     assert subscriber.status == Status.PENDING
-    assert services.is_suppressed("reader@example.org")
+    assert newsletter_suppression.is_suppressed("reader@example.org")
     # Still pending: an import leaves it alone, and the cleanup removes only the new row.
     assert _import("email,language,topics\nreader@example.org,en,\n").created == 0
-    assert services.remove_stale_pending(dt.timedelta(0)) == 1
-    assert services.is_suppressed("reader@example.org")
+    assert subscriptions.remove_stale_pending(dt.timedelta(0)) == 1
+    assert newsletter_suppression.is_suppressed("reader@example.org")
     assert _import("email,language,topics\nreader@example.org,en,\n").created == 0
 
     client.post(SUBSCRIBE_URL, _form("reader@example.org"))
     client.post(CONFIRM_LINK.search(mail.outbox[-1].body).group(1))
     assert Subscriber.objects.get(email="reader@example.org").status == Status.ACTIVE
-    assert not services.is_suppressed("reader@example.org")
+    assert not newsletter_suppression.is_suppressed("reader@example.org")
 
 
 def test_a_member_with_a_verified_address_may_subscribe_again_after_an_erasure(client, hooks, member):
     _active(hooks, member.email)
-    services.erase_subscriber(member.email)
+    erasure.erase_subscriber(member.email)
     client.force_login(member)
     client.post(reverse("newsletters:subscribe_member"))
     assert Subscriber.objects.get(email=member.email).status == Status.ACTIVE
-    assert not services.is_suppressed(member.email)
+    assert not newsletter_suppression.is_suppressed(member.email)
 
 
 def test_an_organizer_deleting_a_subscriber_in_admin_erases_it_with_a_suppression(client, hooks, organizer):
@@ -416,7 +422,8 @@ def test_an_organizer_deleting_a_subscriber_in_admin_erases_it_with_a_suppressio
     assert len(history) == 3
     assert not [entry for entry in history if "@" in entry]
     assert all(
-        services.is_suppressed(email) for email in ("one@example.org", "two@example.org", "three@example.org")
+        newsletter_suppression.is_suppressed(email)
+        for email in ("one@example.org", "two@example.org", "three@example.org")
     )
     result = _import("email,language,topics\none@example.org,en,\ntwo@example.org,en,\n")
     assert result.created == 0 and len(result.skipped) == 2
@@ -426,8 +433,8 @@ def test_an_organizer_deleting_a_subscriber_in_admin_erases_it_with_a_suppressio
 def test_the_newsletter_part_of_a_members_download_has_the_subscription_and_its_consents(
     hooks, member, charging
 ):
-    subscriber = services.subscribe_member(member, consent_text="Yes please.")
-    services.update_preferences(
+    subscriber = subscriptions.subscribe_member(member, consent_text="Yes please.")
+    subscriptions.update_preferences(
         subscriber, topics=[charging], all_topics=False, language="da", event_alerts=True, source="test"
     )
     holder = next(holder for holder in privacy.holders() if holder.name == "newsletter")
@@ -454,12 +461,12 @@ def test_a_member_without_a_subscription_downloads_an_empty_newsletter_part(memb
 
 
 def test_erasing_a_members_account_erases_the_subscription_and_suppresses_the_address(hooks, member):
-    services.subscribe_member(member, consent_text="Yes.")
+    subscriptions.subscribe_member(member, consent_text="Yes.")
     holder = next(holder for holder in privacy.holders() if holder.name == "newsletter")
     holder.erase(member)
     assert not Subscriber.objects.exists()
     assert not Consent.objects.exists()
-    assert services.is_suppressed(member.email)
+    assert newsletter_suppression.is_suppressed(member.email)
 
 
 def test_an_unverified_account_neither_downloads_nor_erases_someone_elses_subscription(hooks, member):
@@ -470,4 +477,4 @@ def test_an_unverified_account_neither_downloads_nor_erases_someone_elses_subscr
     assert holder.export(member) == []
     holder.erase(member)
     assert Subscriber.objects.get(pk=subscriber.pk).status == Status.ACTIVE
-    assert not services.is_suppressed(member.email)
+    assert not newsletter_suppression.is_suppressed(member.email)

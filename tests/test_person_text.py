@@ -165,10 +165,10 @@ def test_the_admin_refuses_a_required_name_of_only_invisible_characters_and_save
 
 
 def test_the_registration_admin_removes_overrides_from_needs(client, superuser, member):
-    from events import services
+    from events.services import registrations
 
     event = factories.event(event_format="in_person")
-    registration = services.register(member, event.occasions.get(), diet="Vegan")
+    registration = registrations.register(member, event.occasions.get(), diet="Vegan")
     client.force_login(superuser)
     url = reverse("admin:events_registration_change", args=[registration.pk])
     management = {"log-TOTAL_FORMS": "0", "log-INITIAL_FORMS": "0"}  # the read-only log inline
@@ -194,10 +194,10 @@ def test_contact_and_speaker_names_are_refused_when_invisible_and_cleaned_otherw
 def test_exports_show_text_stored_before_the_rule_without_overrides(client, organizer, member):
     """Rows saved before the rule (or by code that skipped the forms) still reach the exports;
     the export cells follow the same rule."""
-    from events import services
+    from events.services import registrations
 
     event = factories.event(event_format="in_person")
-    registration = services.register(member, event.occasions.get())
+    registration = registrations.register(member, event.occasions.get())
     Registration.objects.filter(pk=registration.pk).update(diet=f"{RLO}nagev")
     User.objects.filter(pk=member.pk).update(full_name=f"Jens {RLO}Kristensen")
     client.force_login(organizer)

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, connections
 
-from events import services
+from events.errors import RegistrationError
 from events.models import Registration
-from events.services import RegistrationError
+from events.services import registrations
 from members.models import Organization
 from tests import factories
 from tests.conftest import make_member
@@ -69,7 +69,7 @@ def _assert_invariants(event, quota):
     active = Counter(Registration.objects.active().filter(event=event).values_list("user_id", flat=True))
     assert set(active.values()) <= {1}
     # Nobody waiting could have a seat: the promotion after each cancel was not lost.
-    assert services.promote_waitlist(event) == []
+    assert registrations.promote_waitlist(event) == []
     return by_occasion, by_organization
 
 
@@ -79,9 +79,9 @@ def test_parallel_registrations_never_overbook_and_lose_nothing():
     occasions = list(event.occasions.all())
     people = _members(8, organizations)  # 200 people, 100 quota places, 84 seats
 
-    calls = [lambda p=p, i=i: services.register(p, occasions[i % 3]) for i, p in enumerate(people)]
+    calls = [lambda p=p, i=i: registrations.register(p, occasions[i % 3]) for i, p in enumerate(people)]
     # Impatient people press twice.
-    calls += [lambda p=p: services.register(p, occasions[0]) for p in people[:20]]
+    calls += [lambda p=p: registrations.register(p, occasions[0]) for p in people[:20]]
     results = _in_parallel(calls)
 
     assert Registration.objects.filter(event=event).count() == len(people)
@@ -97,17 +97,17 @@ def test_parallel_cancellations_moves_and_registrations_keep_every_invariant():
     first, second = event.occasions.all()
     people = _members(5, organizations)  # 60 people, 36 quota places, 20 seats
     for index, person in enumerate(people[:40]):
-        services.register(person, (first, second)[index % 2])
+        registrations.register(person, (first, second)[index % 2])
 
     confirmed = list(Registration.objects.confirmed().filter(event=event).select_related("user"))
     waiting = list(Registration.objects.waitlisted().filter(event=event).select_related("user"))
-    calls = [lambda r=r: services.cancel(r, actor=r.user) for r in confirmed[:8]]
+    calls = [lambda r=r: registrations.cancel(r, actor=r.user) for r in confirmed[:8]]
     calls += [
-        lambda r=r: services.move(r, second if r.occasion_id == first.pk else first, actor=r.user)
+        lambda r=r: registrations.move(r, second if r.occasion_id == first.pk else first, actor=r.user)
         for r in confirmed[8:14] + waiting[:6]
     ]
     calls += [
-        lambda p=p, i=i: services.register(p, (first, second)[i % 2]) for i, p in enumerate(people[40:])
+        lambda p=p, i=i: registrations.register(p, (first, second)[i % 2]) for i, p in enumerate(people[40:])
     ]
     _in_parallel(calls)
 

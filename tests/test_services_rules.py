@@ -8,14 +8,15 @@ import html
 import pytest
 from django.urls import reverse
 
-from events import notifications, selectors, services
+from events import errors, notifications, selectors
 from events.calendar import registration_calendar
 from events.models import Event, Registration
+from events.services import lifecycle, registrations
+from mail.models import OutgoingMessage
 from members.errors import RuleError
-from network_portal.outbox.models import OutgoingMessage
 from newsletters import delivery
-from newsletters import services as newsletter_services
 from newsletters.models import Consent, Subscriber
+from newsletters.services import subscriptions
 from tests import factories
 
 pytestmark = pytest.mark.usefixtures("reference_organizations")
@@ -39,15 +40,15 @@ def _act(client, action: str, events, **extra):
 def test_publish_event_dates_the_publication_and_promotes_the_waiting_list(member, other_member, organizer):
     event = factories.event(capacities=(1,))
     occasion = event.occasions.get()
-    services.register(member, occasion)
-    waiting = services.register(other_member, occasion)
+    registrations.register(member, occasion)
+    waiting = registrations.register(other_member, occasion)
     # Taken back to a draft with a seat more: nobody was promoted while it was not published.
     Event.objects.filter(pk=event.pk).update(status=Event.Status.DRAFT, published_at=None)
     occasion.capacity = 2
     occasion.save()
-    assert services.promote_waitlist(event) == []
+    assert registrations.promote_waitlist(event) == []
 
-    assert services.publish_event(event, organizer=organizer) is True
+    assert lifecycle.publish_event(event, organizer=organizer) is True
 
     event.refresh_from_db()
     waiting.refresh_from_db()
@@ -55,15 +56,15 @@ def test_publish_event_dates_the_publication_and_promotes_the_waiting_list(membe
     assert waiting.status == CONFIRMED
     # Publishing again changes nothing, the date included.
     first = event.published_at
-    assert services.publish_event(event, organizer=organizer) is False
+    assert lifecycle.publish_event(event, organizer=organizer) is False
     event.refresh_from_db()
     assert event.published_at == first
 
 
 def test_a_cancelled_event_is_not_published_again_from_admin(organizer_client, organizer, member):
     event = factories.event()
-    services.register(member, event.occasions.get())
-    services.cancel_event(event, organizer=organizer)
+    registrations.register(member, event.occasions.get())
+    lifecycle.cancel_event(event, organizer=organizer)
 
     response = _act(organizer_client, "publish", [event])
 
@@ -71,8 +72,8 @@ def test_a_cancelled_event_is_not_published_again_from_admin(organizer_client, o
     assert event.status == Event.Status.CANCELLED
     texts = [str(message) for message in response.context["messages"]]
     assert any("is cancelled; copy it to plan it again" in text for text in texts), texts
-    with pytest.raises(services.EventError) as refused:
-        services.publish_event(event, organizer=organizer)
+    with pytest.raises(errors.EventError) as refused:
+        lifecycle.publish_event(event, organizer=organizer)
     assert refused.value.code == "cancelled"
 
 
@@ -83,7 +84,7 @@ def test_a_copy_belongs_to_the_team_of_its_source(superuser):
     other_team = factories.organizer_team("Cycling team")
     event = factories.event(team=other_team)
 
-    copy = services.copy_event(event, shift=dt.timedelta(days=7), organizer=superuser)
+    copy = lifecycle.copy_event(event, shift=dt.timedelta(days=7), organizer=superuser)
 
     assert copy.team == other_team and copy.status == Event.Status.DRAFT
 
@@ -91,8 +92,8 @@ def test_a_copy_belongs_to_the_team_of_its_source(superuser):
 def test_an_organizer_may_not_copy_another_teams_event(organizer):
     event = factories.event(team=factories.organizer_team("Cycling team"))
 
-    with pytest.raises(services.EventError) as refused:
-        services.copy_event(event, shift=dt.timedelta(days=7), organizer=organizer)
+    with pytest.raises(errors.EventError) as refused:
+        lifecycle.copy_event(event, shift=dt.timedelta(days=7), organizer=organizer)
 
     assert refused.value.code == "forbidden"
     assert Event.objects.count() == 1
@@ -104,13 +105,13 @@ def test_an_organizer_may_not_copy_another_teams_event(organizer):
 def test_change_schedule_compares_with_the_schedule_read_before_saving(member):
     event = factories.event()
     occasion = event.occasions.get()
-    services.register(member, occasion)
+    registrations.register(member, occasion)
 
     def save():
         occasion.online_url = "https://meet.example.org/new-room"
         occasion.save()
 
-    change = services.change_schedule(event, save)
+    change = lifecycle.change_schedule(event, save)
 
     assert change.notified == 1 and change.promoted == 0
     assert OutgoingMessage.objects.filter(kind="event_changed", recipient=member.email).count() == 1
@@ -122,7 +123,7 @@ def test_a_new_meeting_link_saved_in_admin_is_told_to_participants(organizer_cli
 
     event = factories.event()
     occasion = event.occasions.get()
-    services.register(member, occasion)
+    registrations.register(member, occasion)
     if page == "occasion":
         url, form_id, field = reverse("admin:events_occasion_change", args=[occasion.pk]), "occasion_form", ""
     else:
@@ -152,7 +153,7 @@ def _draft(event, organizer):
 
 
 def _cancelled(event, organizer):
-    services.cancel_event(event, organizer=organizer)
+    lifecycle.cancel_event(event, organizer=organizer)
 
 
 @pytest.mark.parametrize(
@@ -170,8 +171,8 @@ def test_the_meeting_link_rule_is_the_same_on_the_page_in_emails_and_calendar_fi
 ):
     event = factories.event(capacities=(1,))
     occasion = event.occasions.get()
-    holder = services.register(member, occasion)
-    waiting = services.register(other_member, occasion)
+    holder = registrations.register(member, occasion)
+    waiting = registrations.register(other_member, occasion)
     registration = holder if status == CONFIRMED else waiting
     if change is not None:
         change(event, organizer)
@@ -210,8 +211,8 @@ def test_the_stored_consent_text_is_the_one_shown_on_the_profile(client, member,
 
 def test_every_refusal_has_the_one_shape_of_a_rule_error():
     for error in (
-        services.RegistrationError,
-        newsletter_services.SubscriptionError,
+        errors.RegistrationError,
+        subscriptions.SubscriptionError,
         delivery.EditionStateError,
     ):
         refusal = error("Not now.", "not_now")
@@ -223,8 +224,8 @@ def test_the_topics_rule_is_the_services_on_every_form(db):
     from newsletters.forms import PreferencesForm
 
     factories.theme()
-    with pytest.raises(newsletter_services.SubscriptionError) as refused:
-        newsletter_services.check_topics([], all_topics=False)
+    with pytest.raises(subscriptions.SubscriptionError) as refused:
+        subscriptions.check_topics([], all_topics=False)
     message = refused.value.message
     preferences = PreferencesForm({"language": "en", "all_topics": "False"})
     admin_form = SubscriberAdminForm({"language": "en", "all_topics": ""})

@@ -12,13 +12,13 @@ from django.core.management import call_command
 from django.db.models import Q
 from django.urls import reverse
 
-from events import services
 from events.admin_scoping import may_see_needs
 from events.admin_views import participant_list
 from events.models import Event, Occasion, Registration, Series
+from events.services import registrations
+from mail.models import OutgoingMessage
 from members.models import Team, User
 from members.services import ensure_organizer_group
-from network_portal.outbox.models import OutgoingMessage
 from tests import factories
 from tests.conftest import make_member
 
@@ -62,10 +62,10 @@ def world(team_a, team_b, member, other_member):
     event_b = factories.event(title="County workshop", team=team_b, capacities=(5, 5))
     Event.objects.filter(pk=event_a.pk).update(series=series_a)
     Event.objects.filter(pk=event_b.pk).update(series=series_b)
-    registration_a = services.register(
+    registration_a = registrations.register(
         member, event_a.occasions.get(), diet=NEEDS_A[0], accessibility=NEEDS_A[1]
     )
-    registration_b = services.register(
+    registration_b = registrations.register(
         other_member, event_b.occasions.first(), diet=NEEDS_B[0], accessibility=NEEDS_B[1]
     )
     return {
@@ -305,7 +305,7 @@ def test_list_filters_offer_only_visible_events_series_and_occasions(
 ):
     # A filter with a single choice is not shown at all: give team A a second event.
     second = factories.event(title="Second meeting", team=team_a)
-    services.register(colleague, second.occasions.get())
+    registrations.register(colleague, second.occasions.get())
     client.force_login(organizer)
 
     def choices(model, title):

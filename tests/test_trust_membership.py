@@ -6,9 +6,10 @@ from allauth.account.models import EmailAddress
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from events import permissions
 from events import selectors as events_selectors
-from events import services as events
 from events.models import Registration
+from events.services import registrations
 from members import services
 from members.models import Organization, User
 from tests import factories
@@ -93,7 +94,7 @@ def test_it_drops_coordinator_rights_when_a_coordinator_switches_county_board(
     stockholmer = make_member("planerare@lansstyrelsen.se", stockholm, full_name="Stina Stockholm")
     assert coordinator.organization_verified and stockholmer.organization_verified
     event = factories.event()
-    registration = events.register(stockholmer, event.occasions.get())
+    registration = registrations.register(stockholmer, event.occasions.get())
 
     _switch_in_profile(client, coordinator, stockholm)
     # Even once an organizer confirms the new membership, the coordinator flag stays behind
@@ -103,7 +104,7 @@ def test_it_drops_coordinator_rights_when_a_coordinator_switches_county_board(
     assert coordinator.organization == stockholm and coordinator.organization_verified
     assert not coordinator.is_organization_coordinator
 
-    assert not events.may_act_for(coordinator, stockholmer, event_id=registration.event_id)
+    assert not permissions.may_act_for(coordinator, stockholmer, event_id=registration.event_id)
     assert events_selectors.colleagues_for(coordinator) == []
     seats_page = client.get(reverse("events:organization_seats", args=[event.slug]))
     assert seats_page.status_code == 403
@@ -170,17 +171,17 @@ def test_it_does_not_confirm_a_waitlisted_member_on_another_county_boards_seats_
     occasion = event.occasions.get()
     for number in range(4):
         seated = make_member(f"skane{number}@lansstyrelsen.se", skane)
-        assert events.register(seated, occasion).status == CONFIRMED
+        assert registrations.register(seated, occasion).status == CONFIRMED
     waiting_member = make_member("femte@lansstyrelsen.se", skane, full_name="Fem Skåne")
-    waiting = events.register(waiting_member, occasion)
+    waiting = registrations.register(waiting_member, occasion)
     assert waiting.status == WAITLISTED and waiting.wait_reason == Registration.WaitReason.QUOTA
 
     _switch_in_profile(client, waiting_member, halland)
     assert waiting_member.organization == halland
     assert not waiting_member.organization_verified
     # Cancelling the Skåne place and asking again does not reach Halland's free seats.
-    events.cancel(waiting, actor=waiting_member)
-    again = events.register(waiting_member, occasion)
+    registrations.cancel(waiting, actor=waiting_member)
+    again = registrations.register(waiting_member, occasion)
     assert again.status == WAITLISTED and again.wait_reason == UNVERIFIED
     assert again.organization == halland
     assert events_selectors.organization_seats_left(event, halland.pk) == 4
@@ -195,7 +196,7 @@ def test_it_does_not_confirm_a_waitlisted_member_on_another_county_boards_seats_
 def test_registrations_keep_the_organization_they_were_made_for(client, skane, halland):
     first = factories.event(quota=4)
     member = make_member("planerare@lansstyrelsen.se", skane, full_name="Per Skåne")
-    confirmed = events.register(member, first.occasions.get())
+    confirmed = registrations.register(member, first.occasions.get())
     assert confirmed.status == CONFIRMED
 
     _switch_in_profile(client, member, halland)
@@ -204,7 +205,7 @@ def test_registrations_keep_the_organization_they_were_made_for(client, skane, h
     assert events_selectors.organization_seats_left(first, skane.pk) == 3
 
     later = factories.event(quota=4)
-    new = events.register(member, later.occasions.get())
+    new = registrations.register(member, later.occasions.get())
     assert new.status == WAITLISTED and new.wait_reason == UNVERIFIED and new.organization == halland
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from events import services
+from events.services import registrations
 
 
 class Command(BaseCommand):
@@ -10,5 +10,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        promoted = services.promote_all_waitlists()
+        promoted = registrations.promote_all_waitlists()
         self.stdout.write(f"Promoted {len(promoted)} registrations from waiting lists.")

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from newsletters import services
+from newsletters.services import imports
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, path: Path, source: str, consent_text: str, **options):
         try:
             with path.open("rb") as csv_file:
-                result = services.import_subscribers(csv_file, source=source, consent_text=consent_text)
+                result = imports.import_subscribers(csv_file, source=source, consent_text=consent_text)
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error}") from error
         for error in result.errors:

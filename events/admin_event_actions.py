@@ -1,0 +1,184 @@
+"""The organizers' tools for whole events, mixed into EventAdmin: the pages of one event
+(occupancy, participant list and its CSV and Excel exports) and the actions on selected events
+(publish, cancel, write to participants, duplicate). Every change goes through
+events.services.lifecycle; this module words the outcome and logs it in Django's admin log."""
+
+import datetime as dt
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import admin_views
+from .admin_views import DuplicateForm
+from .errors import EventError
+from .models import Event, Registration
+from .services import lifecycle
+
+
+class EventPages:
+    """The pages of one event beside its change form, for organizers who see the event."""
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/occupancy/", view(self.occupancy_view), name=f"{name}_occupancy"),
+            path("<path:object_id>/participants/", view(self.participants_view), name=f"{name}_participants"),
+            path(
+                "<path:object_id>/participants.csv",
+                view(self.participants_csv_view),
+                name=f"{name}_participants_csv",
+            ),
+            path(
+                "<path:object_id>/participants.xlsx",
+                view(self.participants_xlsx_view),
+                name=f"{name}_participants_xlsx",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _event_for_page(self, request, object_id: str, *, with_participants: bool = False) -> Event:
+        # get_object reads through get_queryset: another team's event is not found.
+        event = self.get_object(request, unquote(object_id))
+        if event is None:
+            raise Http404
+        if not self.has_view_permission(request, event):
+            raise PermissionDenied
+        registration_admin = self.admin_site.get_model_admin(Registration)
+        if with_participants and not registration_admin.has_view_permission(request):
+            raise PermissionDenied
+        return event
+
+    def occupancy_view(self, request, object_id):
+        return admin_views.occupancy(request, self, self._event_for_page(request, object_id))
+
+    def participants_view(self, request, object_id):
+        event = self._event_for_page(request, object_id, with_participants=True)
+        return admin_views.participant_list(
+            request,
+            self,
+            event.registrations.active(),
+            title=_("Participants: %(event)s") % {"event": event},
+            event=event,
+        )
+
+    def participants_csv_view(self, request, object_id):
+        event = self._event_for_page(request, object_id, with_participants=True)
+        return admin_views.export_csv(
+            admin_views.participants(event.registrations.active()), event.slug, user=request.user
+        )
+
+    def participants_xlsx_view(self, request, object_id):
+        event = self._event_for_page(request, object_id, with_participants=True)
+        return admin_views.export_xlsx(
+            admin_views.participants(event.registrations.active()), event.slug, user=request.user
+        )
+
+
+class EventActions:
+    """The actions on the events selected in the list."""
+
+    @admin.action(description=_("Publish"), permissions=["change"])
+    def publish(self, request, queryset):
+        published = 0
+        for event in queryset:
+            try:
+                changed = lifecycle.publish_event(event, organizer=request.user)
+            except EventError as error:
+                self.message_user(request, error.message, messages.WARNING)
+                continue
+            if changed:
+                self.log_change(request, event, _("Published."))
+                published += 1
+        self.message_user(
+            request,
+            ngettext("Published %(count)d event.", "Published %(count)d events.", published)
+            % {"count": published},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Cancel event"), permissions=["change"])
+    def cancel_event(self, request, queryset):
+        cancelled = notified = 0
+        for event in queryset.exclude(status=Event.Status.CANCELLED):
+            notified += lifecycle.cancel_event(event, organizer=request.user)
+            self.log_change(request, event, _("Cancelled."))
+            cancelled += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Cancelled %(count)d event; %(notified)d registered people are told.",
+                "Cancelled %(count)d events; %(notified)d registered people are told.",
+                cancelled,
+            )
+            % {"count": cancelled, "notified": notified},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Write to participants"), permissions=["change"])
+    def write_to_participants(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose exactly one event to write to."), messages.WARNING)
+            return None
+        event = queryset.get()
+        form = admin_views.ParticipantMessageForm(
+            request.POST if "apply" in request.POST else None, event=event
+        )
+        if form.is_valid():
+            count = lifecycle.message_participants(
+                event,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                organizer=request.user,
+                occasion=form.cleaned_data["occasion"],
+                include_waitlisted=form.cleaned_data["include_waitlisted"],
+                message_key=form.cleaned_data["nonce"],
+            )
+            self.log_change(request, event, _("Wrote to %(count)d participants.") % {"count": count})
+            self.message_user(
+                request,
+                ngettext("%(count)d message is on its way.", "%(count)d messages are on their way.", count)
+                % {"count": count},
+                messages.SUCCESS,
+            )
+            return None
+        return admin_views.intermediate_page(
+            request,
+            self,
+            template="admin/events/event/write_to_participants.html",
+            title=_("Write to participants"),
+            queryset=queryset,
+            action="write_to_participants",
+            form=form,
+        )
+
+    @admin.action(description=_("Duplicate as next meeting"), permissions=["add"])
+    def duplicate(self, request, queryset):
+        form = DuplicateForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            shift = dt.timedelta(days=form.cleaned_data["days"])
+            for event in queryset:
+                copy = lifecycle.copy_event(event, shift=shift, organizer=request.user)
+                self.log_addition(request, copy, _("Duplicated from %(event)s.") % {"event": event})
+                link = format_html(
+                    '<a href="{}">{}</a>', reverse("admin:events_event_change", args=[copy.pk]), copy.title
+                )
+                self.message_user(
+                    request, format_html(str(_("Created the draft {link}.")), link=link), messages.SUCCESS
+                )
+            return None
+        return admin_views.intermediate_page(
+            request,
+            self,
+            template="admin/events/event/duplicate.html",
+            title=_("Duplicate as next meeting"),
+            queryset=queryset,
+            action="duplicate",
+            form=form,
+        )

@@ -1,0 +1,167 @@
+"""Registrations for seats, their history, and the members' private calendar feeds.
+
+The database keeps one active registration per member and event; everything else about a
+registration's state is decided by events.services.
+"""
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Organization, User
+from members.text import PersonTextModel
+
+from .event import Event, team_visibility
+from .programme import Occasion
+
+
+class RegistrationQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=Registration.ACTIVE)
+
+    def confirmed(self):
+        return self.filter(status=Registration.Status.CONFIRMED)
+
+    def waitlisted(self):
+        return self.filter(status=Registration.Status.WAITLISTED)
+
+    def visible_to(self, user):
+        """The registrations of the events `user` may see in admin: who registered, with what."""
+        return self.filter(team_visibility(user, "event__team"))
+
+
+class Registration(PersonTextModel, models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        WAITLISTED = "waitlisted", _("On the waiting list")
+        CANCELLED = "cancelled", pgettext_lazy("registration status", "Cancelled")
+
+    class WaitReason(models.TextChoices):
+        NONE = "", _("None")
+        FULL = "full", _("The occasion is full")
+        QUOTA = "quota", _("The organization's seats are used")
+        UNVERIFIED = "unverified", _("Organization membership not yet verified")
+
+    ACTIVE = (Status.CONFIRMED, Status.WAITLISTED)
+    # Members write their needs themselves: normalized on every validation (members.text).
+    person_text_fields = ("diet", "accessibility")
+
+    # Empty once the member's account was erased: the registration stays as a count (seats,
+    # quotas and statistics stay right) without the person.
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="registrations",
+        verbose_name=_("member"),
+    )
+    # Denormalized from the occasion so the database can keep one active registration per event.
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations", editable=False)
+    occasion = models.ForeignKey(
+        Occasion, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("occasion")
+    )
+    # The organization at registration time: a member who changes job keeps the seat it was counted on.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("organization")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    wait_reason = models.CharField(_("why waiting"), max_length=20, choices=WaitReason.choices, blank=True)
+    created_at = models.DateTimeField(_("registered"), default=timezone.now, db_index=True)
+    # When the registration joined its current waiting list: the first-come order. Equal to
+    # created_at unless it moved to another occasion's list.
+    queued_at = models.DateTimeField(_("in the queue since"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    over_quota = models.BooleanField(
+        _("confirmed over quota"), default=False, help_text=_("An organizer confirmed it beyond the quota.")
+    )
+    diet = models.CharField(_("dietary needs"), max_length=200, blank=True)
+    accessibility = models.CharField(_("accessibility needs"), max_length=200, blank=True)
+    listed = models.BooleanField(
+        _("show me on the participant list"),
+        default=False,
+        help_text=_("Colleagues from your organization and other participants may see that you take part."),
+    )
+    attended = models.BooleanField(_("attended"), null=True, blank=True)
+    # The smallest reminder offset (days) already sent, so each reminder goes once.
+    last_reminder_days = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+
+    objects = RegistrationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "event"],
+                condition=Q(status__in=["confirmed", "waitlisted"]),
+                name="registration_one_active_per_event",
+            ),
+        ]
+        indexes = [models.Index(fields=["event", "status", "queued_at"])]
+
+    def __str__(self) -> str:
+        # No user once the member's account was erased.
+        return f"{self.user or gettext('(account deleted)')} – {self.occasion}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class RegistrationLog(models.Model):
+    """What happened to a registration, when, and who did it: the history organizers read in
+    admin. The member's emails about these changes are written by events.notifications."""
+
+    class Action(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        WAITLISTED = "waitlisted", _("Put on the waiting list")
+        PROMOTED = "promoted", _("Promoted from the waiting list")
+        CANCELLED = "cancelled", pgettext_lazy("registration log", "Cancelled")
+        MOVED = "moved", _("Moved to another occasion")
+        OVERRIDDEN = "overridden", _("Confirmed over quota by an organizer")
+        ATTENDANCE = "attendance", _("Attendance recorded")
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="log")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
+    )
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("registration log entry")
+        verbose_name_plural = _("registration log")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+def _feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CalendarFeed(models.Model):
+    """A private calendar address per member: whoever has the link sees the member's meetings."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True, default=_feed_token)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:calendar_feed", args=[self.token])

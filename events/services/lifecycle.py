@@ -1,0 +1,240 @@
+"""Changes of an event as a whole: publishing it, changing its schedule, copying it, cancelling
+it, and the messages its participants get (schedule changes, an organizer's message,
+reminders). Each decides under the event's lock where seats are concerned, as registrations do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import User
+
+from .. import notifications, selectors
+from ..errors import EventError
+from ..models import DayPart, Event, Occasion, Registration
+from .registrations import lock_event, promote_locked, promote_waitlist
+
+Status = Registration.Status
+
+
+@transaction.atomic
+def refresh_schedule(event: Event) -> None:
+    """Derive the occasions' and the event's start and end from the day parts, after an
+    organizer changed them."""
+    for occasion in event.occasions.prefetch_related("day_parts"):
+        parts = list(occasion.day_parts.all())
+        occasion.starts_at = min((p.starts_at for p in parts), default=None)
+        occasion.ends_at = max((p.ends_at for p in parts), default=None)
+        occasion.save(update_fields=["starts_at", "ends_at"])
+    occasions = list(event.occasions.exclude(starts_at=None))
+    event.starts_at = min((o.starts_at for o in occasions), default=None)
+    event.ends_at = max((o.ends_at for o in occasions), default=None)
+    event.save(update_fields=["starts_at", "ends_at"])
+
+
+@transaction.atomic
+def publish_event(event: Event, *, organizer: User, at: dt.datetime | None = None) -> bool:
+    """Publish a draft: it appears on the site and its registration window applies. Returns
+    whether it changed (publishing a published event does nothing).
+
+    A cancelled event stays cancelled: its participants were told it will not take place, and
+    publishing would put them back on it without a word. Copy it to plan it again.
+    """
+    event = lock_event(event.pk)
+    if event.status == Event.Status.PUBLISHED:
+        return False
+    if event.status == Event.Status.CANCELLED:
+        raise EventError(
+            _("%(event)s is cancelled; copy it to plan it again.") % {"event": event.title}, "cancelled"
+        )
+    event.status = Event.Status.PUBLISHED
+    # The first publication is the news date (feeds); taking a draft back and forth keeps it.
+    event.published_at = event.published_at or at or timezone.now()
+    event.save(update_fields=["status", "published_at"])
+    # Seats freed while the event was not published were given to no one.
+    promote_locked(event, at or timezone.now())
+    return True
+
+
+@dataclass(frozen=True)
+class ScheduleChange:
+    promoted: int  # registrations given a seat because the occasions changed
+    notified: int  # messages written to people whose time, place or link changed
+
+
+@transaction.atomic
+def change_schedule(event: Event, save: Callable[[], object]) -> ScheduleChange:
+    """An organizer's edit of the occasions or day parts of `event`, saved by `save`.
+
+    What participants were told is read before `save` runs and compared after it: day parts
+    decide the dates shown and listed, more seats may let people off the waiting list, and the
+    people registered hear of a new time, place or meeting link.
+    """
+    before = selectors.schedule_snapshot(event) if event.pk else {}
+    save()
+    refresh_schedule(event)
+    promoted = promote_waitlist(event)
+    return ScheduleChange(promoted=len(promoted), notified=announce_changes(event, before))
+
+
+_DATE_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def _unique_slug(base: str) -> str:
+    base = base[:185].strip("-")
+    taken = set(Event.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    candidates = itertools.chain([base], (f"{base}-{number}" for number in itertools.count(2)))
+    return next(slug for slug in candidates if slug not in taken)
+
+
+def _later(moment: dt.datetime, shift: dt.timedelta) -> dt.datetime:
+    # By the local clock: a meeting at 13:00 stays at 13:00 across a change to or from summer time.
+    return timezone.localtime(moment) + shift
+
+
+@transaction.atomic
+def copy_event(event: Event, *, shift: dt.timedelta, organizer: User) -> Event:
+    """A draft of the next meeting for the same team: the programme, themes, contacts and
+    occasions with their day parts, every date moved by `shift`. Registrations and documents
+    stay with the original. Only an organizer who sees the event may copy it."""
+    if not Event.objects.visible_to(organizer).filter(pk=event.pk).exists():
+        raise EventError(_("You may not copy this event."), "forbidden")
+    occasions = list(event.occasions.prefetch_related("day_parts"))
+    agenda = list(event.agenda_items.prefetch_related("speakers"))
+    themes, contacts = list(event.themes.all()), list(event.contacts.all())
+
+    copy = Event.objects.get(pk=event.pk)  # every field, the team included
+    copy.pk = None
+    copy._state.adding = True
+    copy.title = (_("%(title)s (copy)") % {"title": event.title})[:200]
+    next_day = _later(event.starts_at, shift).date() if event.starts_at else None
+    base = _DATE_SUFFIX.sub("", event.slug)
+    copy.slug = _unique_slug(f"{base}-{next_day:%Y-%m-%d}" if next_day else f"{base}-copy")
+    copy.status = Event.Status.DRAFT
+    copy.published_at = None
+    copy.starts_at = copy.ends_at = None
+    shifted = ["registration_opens_at", "registration_closes_at", "cancellation_deadline", "quota_release_at"]
+    for name in shifted:
+        if getattr(copy, name) is not None:
+            setattr(copy, name, _later(getattr(copy, name), shift))
+    copy.save()
+    copy.themes.set(themes)
+    copy.contacts.set(contacts)
+
+    for occasion in occasions:
+        day_parts = list(occasion.day_parts.all())
+        occasion.pk = None
+        occasion._state.adding = True
+        occasion.event = copy
+        occasion.save()
+        DayPart.objects.bulk_create(
+            DayPart(
+                occasion=occasion,
+                number=part.number,
+                starts_at=_later(part.starts_at, shift),
+                ends_at=_later(part.ends_at, shift),
+            )
+            for part in day_parts
+        )
+    for item in agenda:
+        speakers = list(item.speakers.all())
+        item.pk = None
+        item._state.adding = True
+        # The prefetched speakers would make set() below believe they are linked already.
+        item._prefetched_objects_cache = {}
+        item.event = copy
+        item.save()
+        item.speakers.set(speakers)
+    refresh_schedule(copy)
+    return copy
+
+
+@transaction.atomic
+def announce_changes(event: Event, before: dict[int, dict], *, at: dt.datetime | None = None) -> int:
+    """Tell the people registered for each occasion whose time, place or link changed since
+    `before` (a selectors.schedule_snapshot). Returns the number of messages written."""
+    at = at or timezone.now()
+    if event.status != Event.Status.PUBLISHED:
+        return 0
+    after = selectors.schedule_snapshot(event)
+    sent = 0
+    for occasion_id, old in before.items():
+        new = after.get(occasion_id)
+        if new is None:
+            continue
+        changes = [aspect for aspect in ("time", "place", "link") if old[aspect] != new[aspect]]
+        if changes:
+            occasion = Occasion.objects.get(pk=occasion_id)
+            if "time" in changes:
+                # A new date gets its own reminders, even for people reminded of the old one.
+                Registration.objects.filter(occasion=occasion).update(last_reminder_days=None)
+            sent += notifications.occasion_changed(
+                occasion, changes, key=f"changed:{occasion_id}:{at.timestamp()}"
+            )
+    return sent
+
+
+@transaction.atomic
+def cancel_event(event: Event, *, organizer: User) -> int:
+    """Cancel the event and tell everyone registered; registrations stay as they are for the
+    record. Returns the number of notices written: one INSERT for all of them, rendered by the
+    worker, so the lock is held for a fixed number of queries whatever the number of people."""
+    event = lock_event(event.pk)
+    if event.status == Event.Status.CANCELLED:
+        return 0
+    event.status = Event.Status.CANCELLED
+    event.save(update_fields=["status"])
+    return notifications.event_cancelled(event)
+
+
+@transaction.atomic
+def message_participants(
+    event: Event,
+    *,
+    subject: str,
+    body: str,
+    organizer: User,
+    occasion: Occasion | None = None,
+    include_waitlisted: bool = False,
+    message_key: str = "",
+) -> int:
+    """An organizer's message to the participants of an event or one occasion. The same
+    `message_key` twice (a double submit) writes each participant's copy once. A fixed number
+    of queries however many participants (the worker renders each copy)."""
+    registrations = Registration.objects.filter(event=event)
+    registrations = registrations.active() if include_waitlisted else registrations.confirmed()
+    if occasion is not None:
+        registrations = registrations.filter(occasion=occasion)
+    return notifications.organizer_message(
+        registrations,
+        subject=subject,
+        body=body,
+        key=f"organizer-message:{event.pk}:{message_key or timezone.now().timestamp()}",
+        sender_name=organizer.full_name or organizer.email,
+    )
+
+
+def send_due_reminders(at: dt.datetime | None = None) -> int:
+    """Write the reminders that are due. Each is claimed by a conditional update of the
+    registration before it is written, so overlapping runs of the job send it once."""
+    sent = 0
+    for registration, days in notifications.due_reminders(at):
+        with transaction.atomic():
+            claimed = (
+                Registration.objects.filter(pk=registration.pk, status=Status.CONFIRMED)
+                .filter(Q(last_reminder_days__isnull=True) | Q(last_reminder_days__gt=days))
+                .update(last_reminder_days=days)
+            )
+            if claimed:
+                notifications.reminder(registration, days)
+                sent += 1
+    return sent

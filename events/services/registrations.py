@@ -1,0 +1,343 @@
+"""Registration rules. Only this module changes who holds which seat; views, admin actions,
+commands, the other services and tests all call it.
+
+Locking: an organization's quota spans every occasion of an event, so whether a seat may be
+given depends on rows across the whole event. Every change is therefore decided under one lock,
+the event's row (SELECT ... FOR UPDATE), taken first in the transaction, and availability is
+counted again after it is held. One lock per decision means there is no order to get wrong and
+so no deadlock, and two people can never both take the last seat or the last quota place.
+Registrations for different events do not wait for each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import User
+
+from .. import notifications
+from ..errors import RegistrationError
+from ..models import Event, Occasion, Registration, RegistrationLog
+from ..permissions import may_act_for, organizes
+from ..rules import cancellation_deadline
+from ..seats import Seats
+from . import throttle
+
+Status = Registration.Status
+Reason = Registration.WaitReason
+Action = RegistrationLog.Action
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: seats and windows
+
+
+def registration_is_open(event: Event, at: dt.datetime | None = None) -> bool:
+    at = at or timezone.now()
+    return (
+        event.status == Event.Status.PUBLISHED
+        and event.registration_opens_at <= at < event.registration_closes_at
+    )
+
+
+def registration_state(event: Event, at: dt.datetime | None = None) -> str:
+    """One of "open", "not_yet", "closed", "cancelled", for pages to word."""
+    at = at or timezone.now()
+    if event.status == Event.Status.CANCELLED:
+        return "cancelled"
+    if registration_is_open(event, at):
+        return "open"
+    return "not_yet" if at < event.registration_opens_at else "closed"
+
+
+def lock_event(event_id: int) -> Event:
+    """The one lock every decision about the event's seats is taken under (see above)."""
+    return Event.objects.select_for_update().get(pk=event_id)
+
+
+def log_change(
+    registration: Registration, action: str, actor: User | None, detail: str = "", notify: bool = True
+) -> None:
+    log = RegistrationLog.objects.create(registration=registration, action=action, actor=actor, detail=detail)
+    if notify:
+        # The email is written in this same transaction (the outbox), so it exists exactly
+        # when the change does.
+        notifications.registration_logged(log)
+
+
+def _check_actor(actor: User | None, member: User | None, event_id: int) -> None:
+    if actor is None:
+        return
+    if not may_act_for(actor, member, event_id=event_id):
+        raise RegistrationError(_("You may not change registrations of this member."), "forbidden")
+
+
+# ---------------------------------------------------------------------------------------------
+# Changing: register, cancel, move, promote
+
+
+@transaction.atomic
+def register(
+    user: User,
+    occasion: Occasion,
+    *,
+    actor: User | None = None,
+    diet: str = "",
+    accessibility: str = "",
+    listed: bool = False,
+    at: dt.datetime | None = None,
+) -> Registration:
+    """Give the member a seat on the occasion, or a place on its waiting list with the reason.
+
+    A second press of the button returns the registration the first one made.
+    """
+    at = at or timezone.now()
+    _check_actor(actor, user, occasion.event_id)
+    allowed = throttle.check(user, actor, occasion.event_id)  # before the lock: a refused flood never waits
+    event = lock_event(occasion.event_id)
+    if event.status == Event.Status.CANCELLED:
+        raise RegistrationError(_("This event is cancelled."), "cancelled")
+    if not registration_is_open(event, at):
+        if at < event.registration_opens_at:
+            raise RegistrationError(_("Registration has not opened yet."), "not_open")
+        raise RegistrationError(_("Registration is closed."), "closed")
+    occasion = Occasion.objects.get(pk=occasion.pk)  # as it is now, under the lock
+    if occasion.starts_at is None:
+        raise RegistrationError(_("This occasion has no date yet."), "no_date")
+    user.refresh_from_db()
+    if not user.profile_complete:
+        raise RegistrationError(_("Complete your profile before you register."), "profile")
+
+    existing = Registration.objects.active().filter(user=user, event=event).first()
+    if existing is not None:
+        if existing.occasion_id == occasion.pk:
+            return existing
+        raise RegistrationError(
+            _("You are already registered for another occasion of this event. Move that registration."),
+            "already_registered",
+        )
+
+    seats = Seats.count(event, at)
+    reason = seats.reason_to_wait(occasion.pk, user, user.organization_id)
+    registration = Registration.objects.create(
+        user=user,
+        event=event,
+        occasion=occasion,
+        organization_id=user.organization_id,
+        status=Status.WAITLISTED if reason else Status.CONFIRMED,
+        wait_reason=reason,
+        created_at=at,
+        queued_at=at,
+        confirmed_at=None if reason else at,
+        diet=diet,
+        accessibility=accessibility,
+        listed=listed,
+    )
+    log_change(registration, Action.WAITLISTED if reason else Action.CONFIRMED, actor or user)
+    allowed.count()
+    return registration
+
+
+@transaction.atomic
+def cancel(
+    registration: Registration,
+    *,
+    actor: User,
+    at: dt.datetime | None = None,
+    enforce_deadline: bool = True,
+    limit_rate: bool = True,
+) -> list[Registration]:
+    """Cancel a registration and, in the same transaction, promote whoever now fits.
+
+    Participants may cancel until the cancellation deadline; organizers any time, and so does
+    the erasure of an account (`enforce_deadline=False`: nobody is left to take the seat).
+    Members and coordinators are rate-limited, except when the erasure cancels everything at
+    once (`limit_rate=False`). Returns the registrations promoted from the waiting list.
+    """
+    at = at or timezone.now()
+    _check_actor(actor, registration.user, registration.event_id)
+    allowed = throttle.check(registration.user, actor, registration.event_id, enabled=limit_rate)
+    event = lock_event(registration.event_id)
+    registration.refresh_from_db()
+    if not registration.is_active:
+        return []
+    deadline = cancellation_deadline(event)
+    if (
+        registration.status == Status.CONFIRMED
+        and enforce_deadline
+        and not organizes(actor, event.pk)
+        and deadline is not None
+        and at > deadline
+    ):
+        raise RegistrationError(
+            _("The cancellation deadline has passed. Please contact the organizer."), "deadline"
+        )
+    registration.status = Status.CANCELLED
+    registration.cancelled_at = at
+    registration.wait_reason = Reason.NONE
+    registration.save(update_fields=["status", "cancelled_at", "wait_reason"])
+    log_change(registration, Action.CANCELLED, actor)
+    allowed.count()
+    return promote_locked(event, at, actor=None)
+
+
+@transaction.atomic
+def move(
+    registration: Registration, occasion: Occasion, *, actor: User, at: dt.datetime | None = None
+) -> Registration:
+    """Switch to another occasion of the same event in one step.
+
+    A confirmed participant keeps the old seat when the new occasion has none to give; someone
+    waiting joins the new occasion's waiting list at its end.
+    """
+    at = at or timezone.now()
+    _check_actor(actor, registration.user, registration.event_id)
+    allowed = throttle.check(registration.user, actor, registration.event_id)
+    event = lock_event(registration.event_id)
+    registration.refresh_from_db()
+    if occasion.event_id != event.pk:
+        raise RegistrationError(_("That occasion belongs to another event."), "other_event")
+    if not registration.is_active:
+        raise RegistrationError(_("This registration is cancelled."), "cancelled_registration")
+    if registration.occasion_id == occasion.pk:
+        return registration
+    occasion = Occasion.objects.get(pk=occasion.pk)
+    if occasion.starts_at is None:
+        raise RegistrationError(_("This occasion has no date yet."), "no_date")
+    if not organizes(actor, event.pk) and not registration_is_open(event, at):
+        raise RegistrationError(_("Registration is closed."), "closed")
+
+    seats = Seats.count(event, at)
+    was_confirmed = registration.status == Status.CONFIRMED
+    if was_confirmed:
+        # The seat being given up counts for neither occasion nor quota in this decision.
+        seats.release(registration.occasion_id, registration.organization_id)
+    reason = seats.reason_to_wait(occasion.pk, registration.user, registration.organization_id)
+    if reason and was_confirmed:
+        raise RegistrationError(
+            _("There is no free seat on that occasion. You keep your seat on %(occasion)s.")
+            % {"occasion": registration.occasion.display_label},
+            "no_seat",
+        )
+    old_label = registration.occasion.display_label
+    registration.occasion = occasion
+    registration.last_reminder_days = None  # reminders of the new date are still to come
+    registration.status = Status.WAITLISTED if reason else Status.CONFIRMED
+    registration.wait_reason = reason
+    if reason:
+        registration.queued_at = at
+    elif not was_confirmed:
+        registration.confirmed_at = at
+    registration.save()
+    log_change(registration, Action.MOVED, actor, detail=f"{old_label} → {occasion.display_label}")
+    allowed.count()
+    if was_confirmed:
+        promote_locked(event, at, actor=None)
+    return registration
+
+
+@transaction.atomic
+def promote_waitlist(event: Event, *, at: dt.datetime | None = None) -> list[Registration]:
+    """Give freed seats to the waiting list, e.g. after capacity grew, a membership was verified
+    or the organization seats were released. Safe to run any number of times."""
+    return promote_locked(lock_event(event.pk), at or timezone.now(), actor=None)
+
+
+def promote_locked(event: Event, at: dt.datetime, actor: User | None = None) -> list[Registration]:
+    """Promote, in the event's waiting-list order, everyone who now fits both the capacity of
+    their occasion and their organization's quota. The caller holds the event lock."""
+    if event.status != Event.Status.PUBLISHED:
+        return []
+    waiting = list(
+        Registration.objects.waitlisted()
+        .filter(event=event)
+        .select_related("user")
+        .order_by("queued_at", "pk")
+    )
+    if not waiting:
+        return []
+    seats = Seats.count(event, at)
+    promoted = []
+    while True:
+        if event.waitlist_policy == Event.WaitlistPolicy.FAIR:
+            # Organizations with no confirmed seat yet go first; the order within each group stays.
+            waiting.sort(key=lambda r: seats.by_organization.get(r.organization_id, 0) > 0)
+        chosen = next(
+            (r for r in waiting if not seats.reason_to_wait(r.occasion_id, r.user, r.organization_id)), None
+        )
+        if chosen is None:
+            break
+        waiting.remove(chosen)
+        seats.take(chosen.occasion_id, chosen.organization_id)
+        chosen.status = Status.CONFIRMED
+        chosen.wait_reason = Reason.NONE
+        chosen.confirmed_at = at
+        chosen.save(update_fields=["status", "wait_reason", "confirmed_at"])
+        log_change(chosen, Action.PROMOTED, actor)
+        promoted.append(chosen)
+    # Keep the stated reasons of those still waiting true.
+    for registration in waiting:
+        reason = seats.reason_to_wait(
+            registration.occasion_id, registration.user, registration.organization_id
+        )
+        if reason and reason != registration.wait_reason:
+            registration.wait_reason = reason
+            registration.save(update_fields=["wait_reason"])
+    return promoted
+
+
+@transaction.atomic
+def confirm_over_quota(registration: Registration, *, organizer: User, at: dt.datetime | None = None) -> None:
+    """An organizer's explicit override: confirm a waiting registration beyond the organization
+    quota (never beyond the occasion's seats). Logged with the organizer's name."""
+    at = at or timezone.now()
+    if not organizes(organizer, registration.event_id):
+        raise RegistrationError(_("Only organizers may confirm over quota."), "forbidden")
+    event = lock_event(registration.event_id)
+    registration.refresh_from_db()
+    if registration.status != Status.WAITLISTED:
+        raise RegistrationError(_("Only a waiting registration can be confirmed over quota."), "not_waiting")
+    seats = Seats.count(event, at)
+    if seats.by_occasion.get(registration.occasion_id, 0) >= seats.capacity[registration.occasion_id]:
+        raise RegistrationError(_("The occasion is full; raise its seats first."), "full")
+    registration.status = Status.CONFIRMED
+    registration.wait_reason = Reason.NONE
+    registration.confirmed_at = at
+    registration.over_quota = True
+    registration.save(update_fields=["status", "wait_reason", "confirmed_at", "over_quota"])
+    log_change(registration, Action.OVERRIDDEN, organizer)
+
+
+@transaction.atomic
+def record_attendance(registration: Registration, attended: bool, *, organizer: User) -> None:
+    registration.attended = attended
+    registration.save(update_fields=["attended"])
+    log_change(registration, Action.ATTENDANCE, organizer, detail="yes" if attended else "no", notify=False)
+
+
+def promote_user_waitlists(user: User) -> None:
+    """After a membership was verified: the member's waiting registrations may now fit."""
+    event_ids = (
+        Registration.objects.waitlisted().filter(user=user).values_list("event_id", flat=True).distinct()
+    )
+    for event in Event.objects.filter(pk__in=list(event_ids)):
+        promote_waitlist(event)
+
+
+def promote_all_waitlists(at: dt.datetime | None = None) -> list[Registration]:
+    """Promote on every upcoming event that has a waiting list; a periodic job, so that seats
+    released at an event's release date reach the waiting list without anyone acting."""
+    at = at or timezone.now()
+    events = Event.objects.filter(
+        status=Event.Status.PUBLISHED,
+        ends_at__gte=at,
+        registrations__status=Status.WAITLISTED,
+    ).distinct()
+    promoted = []
+    for event in events:
+        promoted += promote_waitlist(event, at=at)
+    return promoted
