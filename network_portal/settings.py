@@ -64,7 +64,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
-    "network_portal.outbox",
+    "mail",
     "members",
     "events",
     "newsletters",
@@ -219,9 +219,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 # The periodic jobs. Exactly one `celery beat` may run: two would publish every job twice.
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "network_portal.outbox.tasks.sweep_outbox", "schedule": 60.0},
+    "outbox-sweep": {"task": "mail.tasks.sweep_outbox", "schedule": 60.0},
     "outbox-retention": {
-        "task": "network_portal.outbox.tasks.remove_old_message_bodies",
+        "task": "mail.tasks.remove_old_message_bodies",
         "schedule": 24 * 60 * 60.0,
     },
     "event-reminders": {"task": "events.tasks.send_due_reminders", "schedule": 15 * 60.0},
@@ -239,9 +239,22 @@ CELERY_BEAT_SCHEDULE = {
 # that died is given up (longer than CELERY_TASK_TIME_LIMIT, so a live worker keeps its claim).
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_CLAIM_TIMEOUT = env.int("OUTBOX_CLAIM_TIMEOUT", default=900)
-# The sweep publishes a pending message again only this long after it was handed to the broker,
-# so a backlog does not fill the queue with copies of tasks that are still waiting.
-OUTBOX_REPUBLISH_AFTER = env.int("OUTBOX_REPUBLISH_AFTER", default=300)
+# The sweep (every minute) publishes a pending message again this long after it was handed to
+# the broker: a task the broker lost (flushed, restarted without persistence) is never
+# redelivered, while a task a worker took and died with is Redis's to redeliver (after the
+# visibility timeout) and the claim recovery's to take back sooner. So this only has to outlast
+# a healthy queue's wait and the sweep's minute; a copy published for a task still queued costs
+# one claim that finds the row taken.
+OUTBOX_REPUBLISH_AFTER = env.int("OUTBOX_REPUBLISH_AFTER", default=120)
+# Both email engines (transactional messages and newsletter deliveries, mail package):
+# the back-off after a temporary failure (4xx, a dropped connection) doubles from the base to
+# the maximum; when the SMTP server refuses the portal itself (login 535, sender, TLS), all
+# sending pauses this long and then tries again; after a failed publish a process leaves
+# messages for the sweep this long instead of waiting for the broker's timeouts each time.
+MAIL_RETRY_BASE_SECONDS = env.int("MAIL_RETRY_BASE_SECONDS", default=60)
+MAIL_RETRY_MAX_SECONDS = env.int("MAIL_RETRY_MAX_SECONDS", default=3600)
+MAIL_PAUSE_SECONDS = env.int("MAIL_PAUSE_SECONDS", default=300)
+MAIL_BROKER_RETRY_SECONDS = env.int("MAIL_BROKER_RETRY_SECONDS", default=30)
 # Seconds a message carrying a secret (sign-in code, reset or confirmation link) may wait
 # unsent before it is withdrawn and its body removed. An hour outlasts allauth's sign-in code
 # (3 minutes) and sign-in session (15 minutes), so no code that still works is withdrawn, and
@@ -262,6 +275,11 @@ NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=200)
 NEWSLETTER_BOUNCE_LIMIT = env.int("NEWSLETTER_BOUNCE_LIMIT", default=3)
 NEWSLETTER_PENDING_DAYS = env.int("NEWSLETTER_PENDING_DAYS", default=14)
 NEWSLETTER_CLAIM_TIMEOUT = env.int("NEWSLETTER_CLAIM_TIMEOUT", default=900)
+# Claims of one delivery before it is failed (a message that kills its worker, a server that
+# answers 4xx for days), and how long an edition with due deliveries may go without a claim
+# before the tick takes its chain of batches for stopped and publishes a batch.
+NEWSLETTER_MAX_ATTEMPTS = env.int("NEWSLETTER_MAX_ATTEMPTS", default=5)
+NEWSLETTER_IDLE_SECONDS = env.int("NEWSLETTER_IDLE_SECONDS", default=120)
 NEWSLETTER_UNSUBSCRIBE_EMAIL = env.str("NEWSLETTER_UNSUBSCRIBE_EMAIL", default="")
 # Largest subscriber CSV an import reads (bytes).
 NEWSLETTER_IMPORT_MAX_BYTES = env.int("NEWSLETTER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)

@@ -22,6 +22,7 @@ from members.queries import count_per_row
 from . import (
     admin_subscribers,  # noqa: F401  (registers the subscribers' admin)
     delivery,
+    emails,
     rendering,
 )
 from .models import Delivery, Edition, Subscriber
@@ -253,7 +254,7 @@ class EditionAdmin(admin.ModelAdmin):
             return self._change_page(edition)
         if request.method == "POST":
             try:
-                delivery.send_test(edition, request.user.email, language=translation.get_language())
+                emails.send_test(edition, request.user.email, language=translation.get_language())
             except OSError as exc:  # smtplib's errors included: the organizer sees what failed
                 self.message_user(
                     request, _("The test could not be sent: %(error)s") % {"error": exc}, messages.ERROR

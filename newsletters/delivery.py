@@ -7,15 +7,15 @@ exactly once. This module alone changes the state of an edition or a delivery.
 - Starting an edition writes one Delivery row per subscriber of its audience in the same
   transaction as scheduled → sending. The row is unique per (edition, subscriber): nobody is in
   an audience twice, and the rows, not the Celery tasks, say what still has to be sent.
-- A batch claims pending deliveries (pending → sending) under SELECT ... FOR UPDATE SKIP LOCKED
-  and commits, so two batches never hold the same row. It then sends them over one SMTP
+- A batch claims due deliveries with the mail package's claims (SKIP LOCKED, the same
+  back-off, pause and stale-claim recovery as transactional messages), sends them over one SMTP
   connection and commits each outcome right after its message: a worker killed mid-batch leaves
-  only the message in flight in doubt.
-- recover() returns claims older than NEWSLETTER_CLAIM_TIMEOUT to pending (their worker died;
-  the timeout is longer than CELERY_TASK_TIME_LIMIT, so a live worker keeps its claims) and
-  publishes batches for editions whose chain of batches stopped. As in the outbox, the one
-  window for a duplicate is a kill between the SMTP server's acceptance and the commit of
-  "sent"; every delivery has a fixed Message-ID, so mail systems can drop such a copy.
+  only the message in flight in doubt. What an SMTP error means is that package's smtp.classify.
+- recover() returns claims older than NEWSLETTER_CLAIM_TIMEOUT to pending and publishes a batch
+  for every edition whose chain of batches stopped (a lost task, a broker that was down, a
+  back-off or a pause that has ended). The one window for a duplicate is a kill between the
+  SMTP server's acceptance and the commit of "sent"; every delivery has a fixed Message-ID, so
+  mail systems can drop such a copy.
 """
 
 from __future__ import annotations
@@ -24,25 +24,22 @@ import dataclasses
 import datetime as dt
 import logging
 import math
-import smtplib
 import time
 from contextlib import suppress
-from email.utils import make_msgid
 from functools import partial
 
-from celery import current_app
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mail import claims, publishing, smtp
 from members.errors import RuleError
-from network_portal.links import site_host
-from network_portal.outbox.services import default_from
 
-from . import rendering, tokens
+from . import rendering
+from .emails import build_message, message_id
 from .models import Delivery, Edition, Subscriber
 
 logger = logging.getLogger(__name__)
@@ -62,13 +59,14 @@ AUDIENCE_CHUNK = 1000
 PARALLEL_BATCHES = 4
 # A throttled batch sends for about this long at most, well inside CELERY_TASK_SOFT_TIME_LIMIT.
 THROTTLED_BATCH_SECONDS = 120
-# A delivery given back after a temporary failure waits this long before it is tried again
-# (greylisting servers ask for minutes). An edition with no claim for this long has no batch
-# running any more.
-RETRY_DELAY = dt.timedelta(minutes=5)
-# Claims of one delivery before it is marked failed: a message that kills its worker, or a
-# server that answers 4xx for days, must not keep an edition sending forever.
-MAX_ATTEMPTS = 5
+
+# Deliveries for the shared claims. An outage of the server spends no attempt: after an outage
+# of any length the edition reaches everybody.
+DELIVERIES = claims.Claimable(
+    model=Delivery,
+    max_attempts_setting="NEWSLETTER_MAX_ATTEMPTS",
+    claim_timeout_setting="NEWSLETTER_CLAIM_TIMEOUT",
+)
 
 
 class EditionStateError(RuleError):
@@ -80,16 +78,8 @@ class EditionStateError(RuleError):
 # Settings
 
 
-def bounce_limit() -> int:
-    return settings.NEWSLETTER_BOUNCE_LIMIT
-
-
 def rate_per_minute() -> int:
     return settings.NEWSLETTER_RATE_PER_MINUTE
-
-
-def claim_timeout() -> dt.timedelta:
-    return dt.timedelta(seconds=settings.NEWSLETTER_CLAIM_TIMEOUT)
 
 
 def configured_batch_size(requested: int | None = None) -> int:
@@ -228,31 +218,16 @@ def _finish_if_done(edition_id: int) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Publishing tasks
-
-
-def _publish(name: str, *args) -> bool:
-    """Hand a task to Celery. A broker that is down is no error here: the rows keep the state
-    and the periodic tick publishes again."""
-    # By name from Celery's registry (newsletters.apps imports the tasks module at start-up):
-    # the tasks call this module, so this module does not import them back.
-    task = current_app.tasks[f"newsletters.tasks.{name}"]
-    try:
-        task.delay(*args)
-    except Exception as exc:  # kombu and redis raise many kinds; none may undo the caller's work
-        if task.app.conf.task_always_eager:
-            raise  # inline, this is the task's own error, not the broker's
-        logger.warning("Newsletter: could not publish %s%s (%s); the tick will retry", task.name, args, exc)
-        return False
-    return True
+# Publishing tasks (a broker that is down is no error: the rows keep the state, the tick
+# publishes again)
 
 
 def publish_start() -> bool:
-    return _publish("start_due_editions")
+    return publishing.hand_to_broker("newsletters.tasks.start_due_editions", retrying=True)
 
 
 def publish_batch(edition_id: int, size: int | None = None) -> bool:
-    return _publish("send_edition_batch", edition_id, size)
+    return publishing.hand_to_broker("newsletters.tasks.send_edition_batch", edition_id, size, retrying=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,7 +273,9 @@ def _another_batch_sending(now: dt.datetime) -> bool:
     # Every throttled claim locks the sending editions' rows first (in one order), so these
     # checks run one at a time and each sees the claims the previous one committed.
     list(Edition.objects.select_for_update().filter(status=SENDING).order_by("pk").values_list("pk"))
-    return Delivery.objects.filter(status=Status.SENDING, claimed_at__gte=now - claim_timeout()).exists()
+    return Delivery.objects.filter(
+        status=Status.SENDING, claimed_at__gte=now - DELIVERIES.claim_timeout()
+    ).exists()
 
 
 def _claim(edition_id: int, size: int) -> list[int]:
@@ -306,25 +283,7 @@ def _claim(edition_id: int, size: int) -> list[int]:
     with transaction.atomic():
         if rate_per_minute() and _another_batch_sending(now):
             return []
-        ids = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(edition_id=edition_id, status=Status.PENDING)
-            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - RETRY_DELAY))
-            .order_by("pk")
-            .values_list("pk", flat=True)[:size]
-        )
-        if not ids:
-            return []
-        Delivery.objects.filter(pk__in=ids, status=Status.PENDING).update(
-            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
-    # SQLite ignores FOR UPDATE: two batches could read the same ids there. The conditional
-    # UPDATE gives each row to one of them, and the claim time tells which rows are ours.
-    return list(
-        Delivery.objects.filter(pk__in=ids, status=Status.SENDING, claimed_at=now).values_list(
-            "pk", flat=True
-        )
-    )
+        return claims.claim(DELIVERIES, Delivery.objects.filter(edition_id=edition_id), size, now)
 
 
 def send_batch(edition_id: int, batch_size: int | None = None) -> BatchResult:
@@ -350,6 +309,7 @@ def _send_claimed(edition: Edition, ids: list[int], result: BatchResult) -> None
     pacer = _Pacer(rate_per_minute())
     unfinished = {delivery.pk for delivery in deliveries}
     interruption: OSError | None = None
+    paused_until = None
     connection = None
     try:
         for delivery in deliveries:
@@ -361,7 +321,7 @@ def _send_claimed(edition: Edition, ids: list[int], result: BatchResult) -> None
                 unfinished.discard(delivery.pk)
                 result.skipped += 1
                 continue
-            message = build_message(edition, subscriber, renderer, message_id=_message_id(edition, delivery))
+            message = build_message(edition, subscriber, renderer, message_id=message_id(edition, delivery))
             pacer.wait()
             try:
                 if connection is None:
@@ -369,108 +329,60 @@ def _send_claimed(edition: Edition, ids: list[int], result: BatchResult) -> None
                     connection.open()
                 connection.send_messages([message])
             except OSError as exc:  # smtplib's errors are OSErrors too
-                outcome = _classify(exc)
-                if outcome == "interrupt":
-                    # The server or the connection failed, not this address: everything not
-                    # sent yet goes back for a later batch.
+                outcome = smtp.classify(exc)
+                if outcome in (smtp.Outcome.UNAVAILABLE, smtp.Outcome.PAUSE):
+                    # The server, the connection or the portal's own set-up failed, not this
+                    # address: everything not sent yet goes back for a later batch.
                     result.interrupted, interruption = True, exc
-                    logger.warning("Newsletter: edition %s interrupted: %s", edition.pk, _describe(exc))
+                    if outcome == smtp.Outcome.PAUSE:
+                        paused_until = smtp.pause_sending(exc)
+                    logger.warning("Newsletter: edition %s interrupted: %s", edition.pk, smtp.describe(exc))
                     break
                 unfinished.discard(delivery.pk)
-                if outcome == "bounce":
+                if outcome == smtp.Outcome.BOUNCE:
                     _bounce(delivery, exc)
                     result.failed += 1
-                elif outcome == "reject":
-                    _set(delivery.pk, Status.FAILED, error=_describe(exc))
+                elif outcome == smtp.Outcome.REJECT:
+                    _set(delivery.pk, Status.FAILED, error=smtp.describe(exc))
                     result.failed += 1
                 else:
-                    result.retried += _give_back([delivery.pk], exc)
+                    result.retried += claims.give_back(DELIVERIES, [delivery.pk], smtp.describe(exc))
                 continue
             _set(delivery.pk, Status.SENT, sent_at=timezone.now(), error="")
             unfinished.discard(delivery.pk)
             result.sent += 1
     finally:
         if unfinished:  # an interruption or an unexpected error: back to pending, not lost
-            # A server or network outage is nobody's fault on the list: it must not use up the
-            # subscribers' attempts, or a long outage would fail them and skip people.
-            result.retried += _give_back(list(unfinished), interruption, count_attempt=interruption is None)
+            # An outage or a pause spends nobody's attempt (DELIVERIES); an unexpected error
+            # does, so that a message that breaks the batch gives up in the end.
+            result.retried += claims.give_back(
+                DELIVERIES,
+                unfinished,
+                smtp.describe(interruption) or "Not sent: the batch stopped before this message.",
+                outcome=smtp.classify(interruption) if interruption else smtp.Outcome.RETRY,
+                not_before=paused_until,
+            )
         if connection is not None:
             with suppress(Exception):
                 connection.close()
-
-
-def _classify(exc: OSError) -> str:
-    """What a failed send means: "bounce" for a permanent refusal of this address (5xx),
-    "retry" for a temporary one (4xx), "interrupt" for anything that is the server's or the
-    connection's, not the subscriber's: a refused sender or login, a dropped connection, a
-    timeout."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _message in exc.recipients.values()]
-        return "bounce" if any(code >= 500 for code in codes) else "retry"
-    if isinstance(exc, smtplib.SMTPDataError):
-        if exc.smtp_code < 500:
-            return "retry"
-        # 550/551/553 name the mailbox; 552/554 after DATA are mostly about the content (size,
-        # a spam filter): the message failed, but the address is not counted as bouncing.
-        return "bounce" if exc.smtp_code in (550, 551, 553) else "reject"
-    return "interrupt"
-
-
-def _describe(exc: BaseException | None) -> str:
-    return f"{exc.__class__.__name__}: {exc}"[:2000] if exc else ""
 
 
 def _set(pk: int, status: str, **fields) -> None:
     Delivery.objects.filter(pk=pk).update(status=status, **fields)
 
 
-def _give_back(pks: list[int], exc: BaseException | None, *, count_attempt: bool = True) -> int:
-    """Back to pending for a later batch; after MAX_ATTEMPTS counted claims, failed. Returns how
-    many went back to pending."""
-    error = _describe(exc) or "Not sent: the batch stopped before this message."
-    claimed = Delivery.objects.filter(pk__in=pks, status=Status.SENDING)
-    if not count_attempt:
-        return claimed.update(status=Status.PENDING, error=error, attempts=F("attempts") - 1)
-    claimed.filter(attempts__gte=MAX_ATTEMPTS).update(status=Status.FAILED, error=error)
-    return claimed.update(status=Status.PENDING, error=error)
-
-
 def _bounce(delivery: Delivery, exc: OSError) -> None:
     """A hard bounce: the delivery failed, and at NEWSLETTER_BOUNCE_LIMIT of them the address is
     bouncing and gets no newsletter again (only a new opt-in makes it active)."""
     with transaction.atomic():
-        _set(delivery.pk, Status.FAILED, error=_describe(exc))
+        _set(delivery.pk, Status.FAILED, error=smtp.describe(exc))
         Subscriber.objects.filter(pk=delivery.subscriber_id).update(bounce_count=F("bounce_count") + 1)
         Subscriber.objects.filter(
-            pk=delivery.subscriber_id, status=Subscriber.Status.ACTIVE, bounce_count__gte=bounce_limit()
+            pk=delivery.subscriber_id,
+            status=Subscriber.Status.ACTIVE,
+            bounce_count__gte=settings.NEWSLETTER_BOUNCE_LIMIT,
         ).update(status=Subscriber.Status.BOUNCING)
-    logger.info("Newsletter: delivery %s bounced: %s", delivery.pk, _describe(exc))
-
-
-def _message_id(edition: Edition, delivery: Delivery) -> str:
-    # The same for every attempt of a delivery, so that a receiving system can drop a copy.
-    return f"<newsletter.{edition.pk}.{delivery.pk}@{site_host()}>"
-
-
-def build_message(
-    edition: Edition,
-    subscriber: Subscriber,
-    renderer: rendering.EditionRenderer,
-    *,
-    message_id: str,
-    subject_prefix: str = "",
-) -> EmailMultiAlternatives:
-    links = rendering.personal_links(subscriber)
-    subject, text, html = renderer.render(subscriber, links=links)
-    message = EmailMultiAlternatives(
-        subject=subject_prefix + subject,
-        body=text,
-        from_email=default_from(),
-        to=[subscriber.email],
-        headers={**tokens.list_unsubscribe_headers(links["unsubscribe_url"]), "Message-ID": message_id},
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+    logger.info("Newsletter: delivery %s bounced: %s", delivery.pk, smtp.describe(exc))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -478,58 +390,38 @@ def build_message(
 
 
 def recover(now: dt.datetime | None = None) -> dict[str, int]:
-    """Claims of workers that died go back to pending, and every sending edition with work left
-    and no batch running gets a batch published; an edition with nothing left is finished."""
+    """Claims of workers that died go back to pending (due at once), and every sending edition
+    with due work and no batch running gets a batch published, unless sending is paused; an
+    edition with nothing left is finished."""
     now = now or timezone.now()
-    stale = Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - claim_timeout())
+    stale = Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - DELIVERIES.claim_timeout())
     orphaned = set(stale.order_by().values_list("edition_id", flat=True).distinct())
-    gave_up = stale.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status=Status.FAILED, error="Claim expired too often: the worker stopped while sending."
-    )
-    # claimed_at cleared: a recovered delivery is due at once, without the retry delay.
-    recovered = stale.update(
-        status=Status.PENDING, claimed_at=None, error="Claim expired: the worker stopped while sending."
-    )
+    recovered, gave_up = claims.recover_stale(DELIVERIES, now=now)
+    paused = smtp.paused_until(now) is not None
     republished = 0
     for edition_id, started_at in Edition.objects.filter(status=SENDING).values_list("pk", "started_at"):
-        if _finish_if_done(edition_id):
+        if _finish_if_done(edition_id) or paused:
             continue
-        if edition_id in orphaned or _idle(edition_id, started_at, now):
+        if edition_id in orphaned or _stopped(edition_id, started_at, now):
             republished += publish_batch(edition_id)
     return {"recovered": recovered, "failed": gave_up, "republished": republished}
 
 
-def _idle(edition_id: int, started_at: dt.datetime | None, now: dt.datetime) -> bool:
-    """No batch holds a claim and none has claimed for RETRY_DELAY: its chain has stopped (a
-    lost task, a broker that was down, or a pause after the server failed)."""
-    quiet_since = now - RETRY_DELAY
+def _stopped(edition_id: int, started_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Deliveries are due (their back-off or the pause is over), no batch holds a claim, and
+    none has claimed for NEWSLETTER_IDLE_SECONDS: the chain of batches has stopped (a lost
+    task, a broker that was down, a back-off or a pause). A chain that is only between two
+    batches gets a second one, which is harmless: they share the rows under SKIP LOCKED."""
+    quiet_since = now - dt.timedelta(seconds=settings.NEWSLETTER_IDLE_SECONDS)
     if started_at and started_at > quiet_since:
         return False
     state = Delivery.objects.filter(edition_id=edition_id).aggregate(
-        sending=Count("pk", filter=Q(status=Status.SENDING)), last_claim=Max("claimed_at")
+        sending=Count("pk", filter=Q(status=Status.SENDING)),
+        last_claim=Max("claimed_at"),
+        due=Count("pk", filter=claims.due_q(now)),
     )
-    return state["sending"] == 0 and (state["last_claim"] is None or state["last_claim"] < quiet_since)
-
-
-def send_test(edition: Edition, to_email: str, *, language: str | None = None) -> None:
-    """One message to an organizer, as a subscriber would get it, subject marked as a test. No
-    delivery is recorded; its personal links name no subscriber and lead nowhere. SMTP errors
-    reach the caller, who shows them."""
-    tester = Subscriber(
-        email=to_email,
-        language=language or translation.get_language() or settings.LANGUAGE_CODE,
-        status=Subscriber.Status.ACTIVE,
-    )
-    with translation.override(rendering.language_of(tester)):
-        prefix = _("[TEST]") + " "
-    message = build_message(
-        edition,
-        tester,
-        rendering.EditionRenderer(edition),
-        message_id=make_msgid(domain=site_host()),
-        subject_prefix=prefix,
-    )
-    get_connection().send_messages([message])
+    quiet = state["last_claim"] is None or state["last_claim"] < quiet_since
+    return state["sending"] == 0 and state["due"] > 0 and quiet
 
 
 def progress(edition: Edition) -> dict[str, int]:

@@ -166,6 +166,9 @@ class Delivery(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    # Not before this time: the back-off after a temporary failure or while sending is paused
+    # (the mail package's claims). Empty means due at once.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
 

@@ -3,12 +3,19 @@ newsletters.delivery: the delivery rows, not the tasks, say what still has to be
 that runs twice or not at all costs nothing but time."""
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from . import delivery
 
 
-@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=30, max_retries=5)
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=settings.MAIL_RETRY_BASE_SECONDS,
+    max_retries=5,
+)
 def send_edition_batch(self, edition_id: int, batch_size: int | None = None) -> int:
     """Send one batch of an edition, then publish the next while deliveries are pending: a chain
     of short tasks, each well inside the time limit. Returns how many messages went out."""
@@ -43,6 +50,6 @@ def newsletter_tick() -> dict:
 def newsletter_housekeeping() -> dict:
     """Every 15 minutes (CELERY_BEAT_SCHEDULE): sign-ups never confirmed are deleted, and
     subscribers hear of events that opened for registration on their topics."""
-    from . import services
+    from .services import alerts, subscriptions
 
-    return {"removed": services.remove_stale_pending(), "alerts": services.send_due_event_alerts()}
+    return {"removed": subscriptions.remove_stale_pending(), "alerts": alerts.send_due_event_alerts()}

@@ -169,8 +169,8 @@ def _commit_hooks_run_per_request(monkeypatch):
 @pytest.fixture(autouse=True)
 def _broker_presumed_up():
     """A test that stopped the broker must not make the next ones skip publishing."""
-    from network_portal.outbox import services as outbox
+    from mail import publishing
 
-    outbox._broker_down_until = 0.0
+    publishing.presume_broker_up()
     yield
-    outbox._broker_down_until = 0.0
+    publishing.presume_broker_up()

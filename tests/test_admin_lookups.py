@@ -10,9 +10,9 @@ from django.db import models
 from django.test import RequestFactory
 from django.urls import reverse
 
+from mail import services as outbox
+from mail.models import OutgoingMessage
 from members.models import Team
-from network_portal.outbox import services as outbox
-from network_portal.outbox.models import OutgoingMessage
 
 CHANGELIST = "admin:outbox_outgoingmessage_changelist"
 

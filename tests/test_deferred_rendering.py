@@ -9,12 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from events import services
 from events.models import Event, Registration
+from events.services import lifecycle, registrations
+from mail import services as outbox
+from mail import tasks
+from mail.models import OutgoingMessage
 from members.models import User
-from network_portal.outbox import services as outbox
-from network_portal.outbox import tasks
-from network_portal.outbox.models import OutgoingMessage
 from tests import factories
 
 pytestmark = pytest.mark.usefixtures("reference_organizations")
@@ -44,7 +44,7 @@ def test_registering_writes_the_notice_without_rendering_it(
 ):
     occasion = factories.event(title="Charging meeting").occasions.get()
     with django_capture_on_commit_callbacks(execute=False) as hooks:
-        registration = services.register(member, occasion)
+        registration = registrations.register(member, occasion)
     assert renders == []  # nothing rendered inside the transaction that holds the event's lock
     message = OutgoingMessage.objects.get(user=member)
     assert message.kind == "registration_confirmed" and message.status == Status.PENDING
@@ -66,7 +66,7 @@ def test_registering_writes_the_notice_without_rendering_it(
 def test_a_notice_reads_the_database_as_it_is_when_it_is_sent(member, django_capture_on_commit_callbacks):
     event = factories.event(title="Charging meeting")
     with django_capture_on_commit_callbacks(execute=False) as hooks:
-        services.register(member, event.occasions.get())
+        registrations.register(member, event.occasions.get())
     # An organizer renames the event before the worker gets to the confirmation.
     Event.objects.filter(pk=event.pk).update(title="Charging and parking")
     for hook in hooks:
@@ -84,7 +84,7 @@ def test_a_cancellation_while_the_worker_holds_the_confirmation_sends_neither(
     heard of would only confuse. Nothing is sent."""
     occasion = factories.event().occasions.get()
     with django_capture_on_commit_callbacks(execute=False) as hooks:
-        registration = services.register(member, occasion)
+        registration = registrations.register(member, occasion)
     confirmation = OutgoingMessage.objects.get(user=member)
     render = outbox._render_deferred
     cancelled = []
@@ -93,7 +93,7 @@ def test_a_cancellation_while_the_worker_holds_the_confirmation_sends_neither(
         if message.pk == confirmation.pk and not cancelled:
             # The cancellation's send task runs after this worker is done with the confirmation.
             with django_capture_on_commit_callbacks(execute=False) as later:
-                services.cancel(registration, actor=member)
+                registrations.cancel(registration, actor=member)
             cancelled.extend(later)
         return render(message)
 
@@ -115,8 +115,8 @@ def test_a_confirmation_waiting_when_the_event_is_cancelled_gives_way_to_the_can
 ):
     event = factories.event(title="Charging meeting")
     with django_capture_on_commit_callbacks(execute=False) as hooks:
-        services.register(member, event.occasions.get())
-        services.cancel_event(event, organizer=organizer)
+        registrations.register(member, event.occasions.get())
+        lifecycle.cancel_event(event, organizer=organizer)
     for hook in hooks:
         hook()
     (sent,) = _mail_to(member)
@@ -128,7 +128,7 @@ def test_a_confirmation_waiting_when_the_event_is_cancelled_gives_way_to_the_can
 def test_a_reminder_for_a_seat_given_up_since_is_withdrawn(member, django_capture_on_commit_callbacks):
     occasion = factories.event().occasions.get()
     with django_capture_on_commit_callbacks(execute=True):
-        registration = services.register(member, occasion)
+        registration = registrations.register(member, occasion)
     with django_capture_on_commit_callbacks(execute=False) as hooks:
         outbox.defer(
             key="reminder:test",
@@ -177,7 +177,7 @@ def _queries_to_cancel(member, organizer, count: int, hooks) -> int:
     event = factories.event(capacities=(count,))
     _participants(event, count, member.organization)
     with CaptureQueriesContext(connection) as queries, hooks(execute=False):
-        assert services.cancel_event(event, organizer=organizer) == count
+        assert lifecycle.cancel_event(event, organizer=organizer) == count
     return len(queries)
 
 
@@ -194,7 +194,7 @@ def _queries_to_message(member, organizer, count: int, hooks) -> int:
     event = factories.event(capacities=(count,))
     _participants(event, count, member.organization)
     with CaptureQueriesContext(connection) as queries, hooks(execute=False):
-        written = services.message_participants(
+        written = lifecycle.message_participants(
             event, subject="Room 2", body="We meet in room 2.", organizer=organizer
         )
     assert written == count
@@ -218,7 +218,7 @@ def test_a_message_to_many_is_published_as_one_task_and_each_copy_sent(
     original = tasks.publish_messages.delay
     monkeypatch.setattr(tasks.publish_messages, "delay", lambda keys: batches.append(keys) or original(keys))
     with django_capture_on_commit_callbacks(execute=True):
-        services.message_participants(
+        lifecycle.message_participants(
             event, subject="Room 2", body="We meet in **room 2**.", organizer=organizer
         )
     assert len(batches) == 1 and len(batches[0]) == 30
@@ -237,7 +237,7 @@ def test_a_message_to_many_waits_for_the_sweep_while_the_broker_is_down(
 
     monkeypatch.setattr(tasks.publish_messages, "delay", down)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.cancel_event(event, organizer=organizer) == 3  # the cancellation stands
+        assert lifecycle.cancel_event(event, organizer=organizer) == 3  # the cancellation stands
     assert OutgoingMessage.objects.filter(status=Status.PENDING, published_at=None).count() == 3
     monkeypatch.undo()
     assert outbox.sweep() == 3 and len(mail.outbox) == 3
@@ -247,7 +247,7 @@ def test_admin_and_data_download_show_a_message_not_rendered_yet_by_its_kind(
     client, superuser, member, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):
-        services.register(member, factories.event().occasions.get())
+        registrations.register(member, factories.event().occasions.get())
     message = OutgoingMessage.objects.get(user=member)
     client.force_login(superuser)
     changelist = client.get(reverse("admin:outbox_outgoingmessage_changelist"))
@@ -261,7 +261,7 @@ def test_admin_and_data_download_show_a_message_not_rendered_yet_by_its_kind(
 def test_a_database_error_while_rendering_gives_the_message_back_for_a_retry(member, monkeypatch):
     from django.db import OperationalError
 
-    services.register(member, factories.event().occasions.get())
+    registrations.register(member, factories.event().occasions.get())
     message = OutgoingMessage.objects.get(user=member)
 
     def database_gone(message):
@@ -277,7 +277,7 @@ def test_a_database_error_while_rendering_gives_the_message_back_for_a_retry(mem
 def test_retention_removes_what_an_organizers_message_was_about(member, organizer, settings):
     event = factories.event()
     _participants(event, 1, member.organization)
-    services.message_participants(event, subject="Room 2", body="Private words.", organizer=organizer)
+    lifecycle.message_participants(event, subject="Room 2", body="Private words.", organizer=organizer)
     message = OutgoingMessage.objects.get(kind="organizer_message")
     assert outbox.deliver(message.pk)
     later = timezone.now() + timezone.timedelta(days=settings.OUTBOX_RETENTION_DAYS + 1)

@@ -13,7 +13,7 @@ from django.utils import translation
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = {language: ROOT / "locale" / language / "LC_MESSAGES" / "django.po" for language in ("da", "sv")}
-SOURCE_DIRS = ["members", "events", "newsletters", "network_portal", "templates"]
+SOURCE_DIRS = ["members", "events", "newsletters", "mail", "network_portal", "templates"]
 
 
 def _t(language: str, text: str) -> str:

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 
 from events.models import Document
-from newsletters import delivery, rendering, tasks, tokens
+from newsletters import delivery, emails, rendering, tasks, tokens
 from newsletters.models import Delivery, Edition, Subscriber
 from tests import factories
 
@@ -372,13 +372,13 @@ def test_a_content_rejection_fails_the_message_but_is_no_bounce_of_the_address(d
     assert edition.deliveries.get().status == Status.FAILED
 
 
-def test_a_long_smtp_outage_uses_up_nobodys_attempts(db, backend):
+def test_a_long_smtp_outage_uses_up_nobodys_attempts(db, backend, settings):
     subscribers = [_subscriber(f"p{n}@example.org") for n in range(3)]
     edition = _started(_edition())
     backend.failures = {s.email: ConnectionRefusedError("SMTP server down") for s in subscribers}
-    for _ in range(delivery.MAX_ATTEMPTS + 3):
+    for _ in range(settings.NEWSLETTER_MAX_ATTEMPTS + 3):
         delivery.send_batch(edition.pk, 10)
-        Delivery.objects.update(claimed_at=None)  # as after the retry delay
+        Delivery.objects.update(next_attempt_at=None)  # as after the back-off
     assert set(edition.deliveries.values_list("status", flat=True)) == {Status.PENDING}
     assert set(edition.deliveries.values_list("attempts", flat=True)) == {0}
     backend.failures = {}
@@ -401,7 +401,7 @@ def test_temporary_refusals_go_back_to_pending_for_a_later_batch(db, backend):
     assert greylisted.bounce_count == 0
     # Not again at once: the server asked for time.
     assert delivery.send_batch(edition.pk, 10).claimed == 0
-    Delivery.objects.filter(pk=record.pk).update(claimed_at=timezone.now() - delivery.RETRY_DELAY)
+    Delivery.objects.filter(pk=record.pk).update(next_attempt_at=timezone.now())  # the back-off passed
     backend.failures = {}
     assert delivery.send_batch(edition.pk, 10).sent == 1
     edition.refresh_from_db()
@@ -426,11 +426,11 @@ def test_a_dropped_connection_gives_the_rest_of_the_batch_back(db, backend):
     assert Subscriber.objects.filter(bounce_count__gt=0).count() == 0
 
 
-def test_a_delivery_that_keeps_failing_gives_up_after_the_attempts(db, backend):
+def test_a_delivery_that_keeps_failing_gives_up_after_the_attempts(db, backend, settings):
     subscriber = _subscriber("always-busy@example.org")
     backend.failures = {subscriber.email: smtplib.SMTPRecipientsRefused({subscriber.email: (451, b"Busy")})}
     edition = _started(_edition())
-    edition.deliveries.update(attempts=delivery.MAX_ATTEMPTS - 1)
+    edition.deliveries.update(attempts=settings.NEWSLETTER_MAX_ATTEMPTS - 1)
     delivery.send_batch(edition.pk, 10)
     assert edition.deliveries.get().status == Status.FAILED
     edition.refresh_from_db()
@@ -490,7 +490,7 @@ def test_a_claim_that_expired_too_often_fails(db, settings):
     edition.deliveries.update(
         status=Status.SENDING,
         claimed_at=timezone.now() - dt.timedelta(hours=1),
-        attempts=delivery.MAX_ATTEMPTS,
+        attempts=settings.NEWSLETTER_MAX_ATTEMPTS,
     )
     assert delivery.recover()["failed"] == 1
     assert edition.deliveries.get().status == Status.FAILED
@@ -573,7 +573,7 @@ def test_under_a_rate_limit_a_batch_waits_while_another_sends(db, settings, monk
 def test_a_test_message_is_not_a_delivery(db):
     _subscriber("reader@example.org")
     edition = _edition()
-    delivery.send_test(edition, "organizer@kl.dk", language="en")
+    emails.send_test(edition, "organizer@kl.dk", language="en")
     [message] = mail.outbox
     assert message.to == ["organizer@kl.dk"] and message.subject == "[TEST] Spring on two wheels"
     assert "List-Unsubscribe" in message.extra_headers

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import time_format
 
-from events import selectors, services
+from events import selectors
 from events.models import ContactPerson, DayPart, Registration
-from network_portal.outbox.models import OutgoingMessage
+from events.services import lifecycle, registrations
+from mail.models import OutgoingMessage
 from tests import factories
 from tests.conftest import make_member
 
@@ -31,7 +32,7 @@ def _send_on_commit(django_capture_on_commit_callbacks):
 
 def _register(user, occasion, hooks, **kwargs):
     with hooks(execute=True):
-        return services.register(user, occasion, **kwargs)
+        return registrations.register(user, occasion, **kwargs)
 
 
 def _only_mail_to(user):
@@ -101,7 +102,7 @@ def test_cancelling_sends_a_cancellation_and_a_promotion(member, other_member, _
     _register(other_member, occasion, _send_on_commit)
     mail.outbox.clear()
     with _send_on_commit(execute=True):
-        services.cancel(holder, actor=member)
+        registrations.cancel(holder, actor=member)
     assert _only_mail_to(member).subject.startswith("Registration cancelled:")
     promoted = _only_mail_to(other_member)
     assert promoted.subject.startswith("You have a seat:") and occasion.online_url in promoted.body
@@ -116,12 +117,12 @@ def test_changed_time_is_announced_to_everyone_registered(member, other_member, 
     before = selectors.schedule_snapshot(event)
     DayPart.objects.filter(occasion=occasion).update(starts_at=occasion.starts_at + dt.timedelta(hours=1))
     with _send_on_commit(execute=True):
-        assert services.announce_changes(event, before) == 2
+        assert lifecycle.announce_changes(event, before) == 2
     message = _only_mail_to(member)
     assert message.subject.startswith("Changed:") and "The time has changed." in message.body
     assert message.attachments  # the updated calendar file
     # Nothing changed: nobody is written to.
-    assert services.announce_changes(event, selectors.schedule_snapshot(event)) == 0
+    assert lifecycle.announce_changes(event, selectors.schedule_snapshot(event)) == 0
 
 
 def test_event_cancelled_notice_to_everyone_registered(member, other_member, organizer, _send_on_commit):
@@ -130,7 +131,7 @@ def test_event_cancelled_notice_to_everyone_registered(member, other_member, org
     _register(other_member, event.occasions.get(), _send_on_commit)
     mail.outbox.clear()
     with _send_on_commit(execute=True):
-        assert services.cancel_event(event, organizer=organizer) == 2
+        assert lifecycle.cancel_event(event, organizer=organizer) == 2
     assert _only_mail_to(member).subject.startswith("Cancelled:")
     assert event.occasions.get().online_url not in _only_mail_to(member).body
 
@@ -183,7 +184,7 @@ def _event_in(days: float, **kwargs):
     occasion = event.occasions.get()
     start = timezone.now() + dt.timedelta(days=days)
     DayPart.objects.filter(occasion=occasion).update(starts_at=start, ends_at=start + dt.timedelta(hours=3))
-    services.refresh_schedule(event)
+    lifecycle.refresh_schedule(event)
     return event, occasion
 
 
@@ -199,22 +200,22 @@ def test_reminders_go_to_confirmed_participants_once_in_each_window(
     event, occasion = _event_in(6.5, capacities=(2,))
     for person in (member, colleague, other_member):
         _confirm_long_ago(_register(person, occasion, _send_on_commit))
-    services.cancel(Registration.objects.get(user=colleague), actor=colleague)
+    registrations.cancel(Registration.objects.get(user=colleague), actor=colleague)
     waiting = Registration.objects.get(user=other_member)
     assert waiting.status == Registration.Status.CONFIRMED  # promoted when colleague cancelled
     Registration.objects.filter(user=other_member).update(status=Registration.Status.WAITLISTED)
     mail.outbox.clear()
 
     with _send_on_commit(execute=True):
-        assert services.send_due_reminders() == 1
-        assert services.send_due_reminders() == 0  # the job runs again: nothing twice
+        assert lifecycle.send_due_reminders() == 1
+        assert lifecycle.send_due_reminders() == 0  # the job runs again: nothing twice
     assert _only_mail_to(member).subject == f"In 7 days: {event.title}"
 
     # Six days later the 1-day reminder is due, once.
     later = timezone.now() + dt.timedelta(days=6)
     with _send_on_commit(execute=True):
-        assert services.send_due_reminders(at=later) == 1
-        assert services.send_due_reminders(at=later) == 0
+        assert lifecycle.send_due_reminders(at=later) == 1
+        assert lifecycle.send_due_reminders(at=later) == 0
     assert [m.subject for m in mail.outbox if m.to == [member.email]][-1] == f"Tomorrow: {event.title}"
 
 
@@ -223,14 +224,14 @@ def test_a_late_job_sends_no_stale_reminder(member, _send_on_commit):
     _confirm_long_ago(_register(member, occasion, _send_on_commit))
     mail.outbox.clear()
     with _send_on_commit(execute=True):
-        assert services.send_due_reminders() == 1
+        assert lifecycle.send_due_reminders() == 1
     assert _only_mail_to(member).subject == f"Tomorrow: {event.title}"
 
 
 def test_people_who_registered_after_the_reminder_time_get_no_reminder(member, _send_on_commit):
     _event, occasion = _event_in(3)
     _register(member, occasion, _send_on_commit)  # confirmed now, after the 7-day point
-    assert services.send_due_reminders() == 0
+    assert lifecycle.send_due_reminders() == 0
 
 
 def test_reminder_offsets_are_set_per_event(member, _send_on_commit):
@@ -238,19 +239,19 @@ def test_reminder_offsets_are_set_per_event(member, _send_on_commit):
     event.reminder_days = [3]
     event.save()
     _confirm_long_ago(_register(member, occasion, _send_on_commit))
-    assert services.send_due_reminders() == 1
+    assert lifecycle.send_due_reminders() == 1
 
 
 def test_reminder_job_reads_only_occasions_that_are_due(member, aarhus, _send_on_commit):
     _event_in(6.5)
     with CaptureQueriesContext(connection) as few:
-        services.send_due_reminders()
+        lifecycle.send_due_reminders()
     # Many registrations for an occasion months away: the job does not look at them.
     _far, far_occasion = _event_in(120, capacities=(50,))
     for index in range(20):
         _register(make_member(f"far{index}@aarhus.dk", aarhus), far_occasion, _send_on_commit)
     with CaptureQueriesContext(connection) as many:
-        services.send_due_reminders()
+        lifecycle.send_due_reminders()
     assert len(many) == len(few)
 
 
@@ -262,7 +263,7 @@ def test_reminder_times_are_local(member, _send_on_commit, settings):
     _confirm_long_ago(_register(member, occasion, _send_on_commit))
     mail.outbox.clear()
     with _send_on_commit(execute=True):
-        services.send_due_reminders()
+        lifecycle.send_due_reminders()
     local = timezone.localtime(occasion.day_parts.get().starts_at, timezone=ZoneInfo("Europe/Stockholm"))
     with translation.override("sv"):
         assert time_format(local, "TIME_FORMAT") in _only_mail_to(member).body
@@ -315,19 +316,19 @@ def test_a_postponed_occasion_is_reminded_of_again(member, _send_on_commit):
     event, occasion = _event_in(0.5)
     _confirm_long_ago(_register(member, occasion, _send_on_commit))
     with _send_on_commit(execute=True):
-        assert services.send_due_reminders() == 1
+        assert lifecycle.send_due_reminders() == 1
     before = selectors.schedule_snapshot(event)
     new_start = occasion.starts_at + dt.timedelta(days=21)
     DayPart.objects.filter(occasion=occasion).update(
         starts_at=new_start, ends_at=new_start + dt.timedelta(hours=3)
     )
-    services.refresh_schedule(event)
+    lifecycle.refresh_schedule(event)
     with _send_on_commit(execute=True):
-        services.announce_changes(event, before)
+        lifecycle.announce_changes(event, before)
     mail.outbox.clear()
     with _send_on_commit(execute=True):
-        assert services.send_due_reminders(at=new_start - dt.timedelta(days=6)) == 1
-        assert services.send_due_reminders(at=new_start - dt.timedelta(hours=12)) == 1
+        assert lifecycle.send_due_reminders(at=new_start - dt.timedelta(days=6)) == 1
+        assert lifecycle.send_due_reminders(at=new_start - dt.timedelta(hours=12)) == 1
     assert [m.subject for m in mail.outbox if m.to == [member.email]] == [
         f"In 7 days: {event.title}",
         f"Tomorrow: {event.title}",
@@ -341,17 +342,17 @@ def test_a_moved_registration_is_reminded_of_its_new_date(member, _send_on_commi
     DayPart.objects.filter(occasion=first).update(starts_at=start, ends_at=start + dt.timedelta(hours=3))
     later = timezone.now() + dt.timedelta(days=6, hours=12)
     DayPart.objects.filter(occasion=second).update(starts_at=later, ends_at=later + dt.timedelta(hours=3))
-    services.refresh_schedule(event)
+    lifecycle.refresh_schedule(event)
     registration = _register(member, first, _send_on_commit)
     _confirm_long_ago(registration)
     with _send_on_commit(execute=True):
-        assert services.send_due_reminders() == 1  # tomorrow, for the first date
-        services.move(registration, second, actor=member)
+        assert lifecycle.send_due_reminders() == 1  # tomorrow, for the first date
+        registrations.move(registration, second, actor=member)
     Registration.objects.filter(pk=registration.pk).update(
         confirmed_at=timezone.now() - dt.timedelta(days=30)
     )
     with _send_on_commit(execute=True):
-        assert services.send_due_reminders() == 1  # in 7 days, for the new date
+        assert lifecycle.send_due_reminders() == 1  # in 7 days, for the new date
 
 
 def test_a_double_submitted_organizer_message_goes_once(client, organizer, member, _send_on_commit):
@@ -378,7 +379,7 @@ def test_a_cancellation_carries_a_cancelled_calendar_entry(member, _send_on_comm
     registration = _register(member, occasion, _send_on_commit)
     mail.outbox.clear()
     with _send_on_commit(execute=True):
-        services.cancel(registration, actor=member)
+        registrations.cancel(registration, actor=member)
     _filename, content, _mimetype = _only_mail_to(member).attachments[0]
     assert "STATUS:CANCELLED" in content and f"registration-{registration.pk}-part-1@" in content
 
@@ -386,7 +387,7 @@ def test_a_cancellation_carries_a_cancelled_calendar_entry(member, _send_on_comm
 def test_every_kind_of_message_is_in_the_recipients_language_with_both_parts_and_reply_to(
     member, other_member, organizer, _send_on_commit
 ):
-    from network_portal.outbox import services as outbox
+    from mail import services as outbox
 
     for person in (member, other_member):
         person.preferred_language = "sv"
@@ -397,16 +398,16 @@ def test_every_kind_of_message_is_in_the_recipients_language_with_both_parts_and
     holder = _register(member, occasion, _send_on_commit)  # confirmed
     _register(other_member, occasion, _send_on_commit)  # waiting list
     with _send_on_commit(execute=True):
-        services.cancel(holder, actor=member)  # cancellation + promotion
+        registrations.cancel(holder, actor=member)  # cancellation + promotion
         before = selectors.schedule_snapshot(event)
         occasion.venue = "Ny lokal"
         occasion.save()
-        services.announce_changes(event, before)  # changed
-        services.message_participants(event, subject="Hej", body="Text", organizer=organizer)
+        lifecycle.announce_changes(event, before)  # changed
+        lifecycle.message_participants(event, subject="Hej", body="Text", organizer=organizer)
     # Sent first: messages are rendered when sent, and the ones above that are still waiting
     # when the event is cancelled are withdrawn (the cancellation tells the participants).
     with _send_on_commit(execute=True):
-        services.cancel_event(event, organizer=organizer)  # cancelled
+        lifecycle.cancel_event(event, organizer=organizer)  # cancelled
     records = OutgoingMessage.objects.exclude(kind__startswith="account")
     kinds = set(records.values_list("kind", flat=True))
     assert kinds >= {

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from network_portal.outbox import services as outbox
-from network_portal.outbox.models import OutgoingMessage
+from mail import services as outbox
+from mail.models import OutgoingMessage
 
 Status = OutgoingMessage.Status
 
@@ -231,7 +231,7 @@ def test_an_unexpected_error_fails_the_message_instead_of_looping(db):
 
 
 def test_a_broker_outage_pauses_publishing_but_not_the_sweep(db, monkeypatch):
-    from network_portal.outbox import tasks
+    from mail import tasks
 
     calls = []
 
@@ -248,7 +248,7 @@ def test_a_broker_outage_pauses_publishing_but_not_the_sweep(db, monkeypatch):
 
 
 def test_the_sweep_does_not_republish_what_is_still_queued(db, settings, monkeypatch):
-    from network_portal.outbox import tasks
+    from mail import tasks
 
     published = []
     monkeypatch.setattr(tasks.send_message, "delay", published.append)

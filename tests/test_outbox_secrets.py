@@ -16,10 +16,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from mail import secrets, tasks
+from mail import services as outbox
+from mail.models import OutgoingMessage
 from members import privacy
-from network_portal.outbox import secrets, tasks
-from network_portal.outbox import services as outbox
-from network_portal.outbox.models import OutgoingMessage
 from tests import factories
 
 Status = OutgoingMessage.Status
@@ -335,11 +335,11 @@ def test_the_members_emails_are_in_their_data_download_without_secrets(db, membe
 def test_erasing_an_account_deletes_its_messages_after_the_registrations(
     member, other_member, django_capture_on_commit_callbacks
 ):
-    from events import services as events
+    from events.services import registrations
 
     holders = {holder.name: holder for holder in privacy.holders()}
     assert holders["registrations"].order < holders["emails"].order
-    registration = events.register(member, factories.event().occasions.get())
+    registration = registrations.register(member, factories.event().occasions.get())
     # The member has had the confirmation, so a cancellation is news to them.
     OutgoingMessage.objects.filter(user=member).update(status=Status.SENT)
     _secret(key="account:1", recipient=member.email.upper())  # by address, not linked
@@ -370,7 +370,7 @@ def test_the_migration_seals_or_removes_secrets_stored_before_encryption(db):
 
     from django.apps import apps
 
-    migration = importlib.import_module("network_portal.outbox.migrations.0005_body_removed_at")
+    migration = importlib.import_module("mail.migrations.0005_body_removed_at")
     legacy = {"kind": "login_code", "recipient": "root@example.org", "subject": "Sign-In Code"}
     waiting = OutgoingMessage.objects.create(
         **legacy, idempotency_key="a:1", message_id="<1@x>", sensitive=True, body_text=CODE, body_html=CODE

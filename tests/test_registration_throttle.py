@@ -9,11 +9,13 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from events import services
+from events.errors import RegistrationError
 from events.models import Registration
-from events.services import RegistrationError
-from network_portal.outbox import services as outbox
-from network_portal.outbox.models import OutgoingMessage
+from events.services import registrations as event_registrations
+from events.services import throttle
+from mail import publishing
+from mail import services as outbox
+from mail.models import OutgoingMessage
 from tests import factories
 
 pytestmark = pytest.mark.usefixtures("reference_organizations")
@@ -58,7 +60,7 @@ def test_the_reproduction_is_stopped_by_the_limit_with_a_message(client, member)
 
 
 def test_the_reproduction_queues_nothing_while_the_notices_are_still_unsent(client, member):
-    outbox._broker_down_until = time.monotonic() + 600  # a busy or absent broker: rows wait
+    publishing._broker_down_until = time.monotonic() + 600  # a busy or absent broker: rows wait
     event = factories.event()
     client.force_login(member)
     for _ in range(25):
@@ -72,9 +74,9 @@ def test_a_refused_cancellation_says_why_and_keeps_the_registration(client, memb
     event = factories.event(capacities=(5, 5))
     first, second = event.occasions.all()
     client.force_login(member)
-    registration = services.register(member, first)
+    registration = event_registrations.register(member, first)
     for index in range(LIMIT - 1):
-        services.move(registration, second if index % 2 == 0 else first, actor=member)
+        event_registrations.move(registration, second if index % 2 == 0 else first, actor=member)
     response = client.post(reverse("events:cancel", args=[registration.pk]), follow=True)
     assert TOO_MANY in response.text
     registration.refresh_from_db()
@@ -86,11 +88,11 @@ def test_changes_count_for_the_member_whoever_makes_them(member, colleague):
     colleague.save(update_fields=["is_organization_coordinator"])
     events = [factories.event() for _ in range(LIMIT + 1)]
     for event in events[:5]:
-        services.register(member, event.occasions.get())
+        event_registrations.register(member, event.occasions.get())
     for event in events[5:LIMIT]:
-        services.register(member, event.occasions.get(), actor=colleague)  # the coordinator
+        event_registrations.register(member, event.occasions.get(), actor=colleague)  # the coordinator
     with pytest.raises(RegistrationError) as refused:
-        services.register(member, events[LIMIT].occasions.get())
+        event_registrations.register(member, events[LIMIT].occasions.get())
     assert refused.value.code == "rate_limited"
 
 
@@ -107,26 +109,26 @@ def test_a_coordinator_is_limited_across_colleagues(member, colleague, aarhus):
         for _ in range(2):  # register and cancel, twice per colleague would be 16
             if changes == LIMIT:
                 break
-            registration = services.register(person, occasion, actor=member)
-            services.cancel(registration, actor=member)
+            registration = event_registrations.register(person, occasion, actor=member)
+            event_registrations.cancel(registration, actor=member)
             changes += 2
     assert changes == LIMIT
     # A fresh colleague has made no change, but the coordinator has made ten.
     fresh = others[-1]
     assert not Registration.objects.filter(user=fresh).exists()
     with pytest.raises(RegistrationError) as refused:
-        services.register(fresh, occasion, actor=member)
+        event_registrations.register(fresh, occasion, actor=member)
     assert refused.value.code == "rate_limited"
-    services.register(fresh, occasion)  # their own change is theirs to make
+    event_registrations.register(fresh, occasion)  # their own change is theirs to make
 
 
 def test_organizers_are_not_limited(member, organizer):
     event = factories.event(capacities=(5, 5))
     first, second = event.occasions.all()
-    registration = services.register(member, first)
+    registration = event_registrations.register(member, first)
     for index in range(LIMIT + 5):
-        services.move(registration, second if index % 2 == 0 else first, actor=organizer)
-    services.cancel(registration, actor=organizer)
+        event_registrations.move(registration, second if index % 2 == 0 else first, actor=organizer)
+    event_registrations.cancel(registration, actor=organizer)
 
 
 def test_the_window_slides(member, monkeypatch, settings):
@@ -134,26 +136,28 @@ def test_the_window_slides(member, monkeypatch, settings):
     event = factories.event()
     occasion = event.occasions.get()
     start = time.time()
-    monkeypatch.setattr(services, "time", SimpleNamespace(time=lambda: start))
-    services.cancel(services.register(member, occasion), actor=member)
-    monkeypatch.setattr(services, "time", SimpleNamespace(time=lambda: start + 599))
+    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: start))
+    event_registrations.cancel(event_registrations.register(member, occasion), actor=member)
+    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: start + 599))
     with pytest.raises(RegistrationError, match="try again in 1 minute"):
-        services.register(member, occasion)
-    monkeypatch.setattr(services, "time", SimpleNamespace(time=lambda: start + 601))
-    assert services.register(member, occasion).is_active
+        event_registrations.register(member, occasion)
+    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: start + 601))
+    assert event_registrations.register(member, occasion).is_active
 
 
 def test_a_limit_of_zero_turns_it_off(member, settings):
     settings.REGISTRATION_RATE_LIMIT = 0
     occasion = factories.event().occasions.get()
     for _ in range(LIMIT + 1):
-        services.cancel(services.register(member, occasion), actor=member)
+        event_registrations.cancel(event_registrations.register(member, occasion), actor=member)
 
 
 def test_an_account_erasure_cancels_everything_at_once(member):
-    registrations = [services.register(member, factories.event().occasions.get()) for _ in range(LIMIT)]
+    registrations = [
+        event_registrations.register(member, factories.event().occasions.get()) for _ in range(LIMIT)
+    ]
     for registration in registrations:
-        services.cancel(registration, actor=member, limit_rate=False)
+        event_registrations.cancel(registration, actor=member, limit_rate=False)
     assert not Registration.objects.active().filter(user=member).exists()
 
 
@@ -166,17 +170,17 @@ def _notices(registration) -> list[OutgoingMessage]:
 
 
 def test_register_and_cancel_before_sending_queues_nothing(member):
-    registration = services.register(member, factories.event().occasions.get())
-    services.cancel(registration, actor=member)
+    registration = event_registrations.register(member, factories.event().occasions.get())
+    event_registrations.cancel(registration, actor=member)
     assert [notice.status for notice in _notices(registration)] == [OutgoingMessage.Status.WITHDRAWN]
     assert _queued(member) == 0
 
 
 def test_a_cancellation_after_the_confirmation_was_sent_is_sent(member):
-    registration = services.register(member, factories.event().occasions.get())
+    registration = event_registrations.register(member, factories.event().occasions.get())
     (confirmation,) = _notices(registration)
     assert outbox.deliver(confirmation.pk)
-    services.cancel(registration, actor=member)
+    event_registrations.cancel(registration, actor=member)
     statuses = [(notice.kind, notice.status) for notice in _notices(registration)]
     assert statuses == [
         ("registration_confirmed", OutgoingMessage.Status.SENT),
@@ -187,9 +191,9 @@ def test_a_cancellation_after_the_confirmation_was_sent_is_sent(member):
 def test_a_move_and_a_move_back_before_sending_queue_one_notice_of_the_end_state(member):
     event = factories.event(capacities=(5, 5))
     first, second = event.occasions.all()
-    registration = services.register(member, first)
-    services.move(registration, second, actor=member)
-    services.move(registration, first, actor=member)
+    registration = event_registrations.register(member, first)
+    event_registrations.move(registration, second, actor=member)
+    event_registrations.move(registration, first, actor=member)
     pending = [notice for notice in _notices(registration) if notice.status == OutgoingMessage.Status.PENDING]
     assert len(pending) == 1 and len(_notices(registration)) == 3
     # The first news the member gets: a confirmation of the first occasion, not "you moved".

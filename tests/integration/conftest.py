@@ -45,12 +45,22 @@ def free_port() -> int:
 
 
 class RecordingHandler:
-    """Keeps what arrived; can hold a transaction at RCPT to let a test kill the sender."""
+    """Keeps what arrived. To let a test kill the sender at a moment it knows, it can hold a
+    transaction at RCPT, or hold the `hold_data_at`-th message after its DATA: before accepting
+    it (nothing kept: the sender's kill loses nothing the server had) or after accepting it
+    (kept, as a server that delivers a message whose 250 the sender never read: the one window
+    in which a message can go twice)."""
+
+    HOLD = 30  # seconds; longer than any test waits before the kill
 
     def __init__(self):
         self.messages: list[bytes] = []
         self.rcpt_started = threading.Event()
         self.hold_rcpt = 0.0
+        self.hold_data_at = 0
+        self.hold_data_accepted = False
+        self.data_held = threading.Event()
+        self.data_count = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.rcpt_started.set()
@@ -60,6 +70,13 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.data_count += 1
+        if self.data_count == self.hold_data_at:
+            if self.hold_data_accepted:
+                self.messages.append(envelope.content)
+            self.data_held.set()
+            await asyncio.sleep(self.HOLD)
+            return "421 Closing"  # to a sender that is dead by now; nothing more is kept
         self.messages.append(envelope.content)
         return "250 Message accepted for delivery"
 

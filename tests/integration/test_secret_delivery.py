@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from network_portal.outbox.models import OutgoingMessage
+from mail.models import OutgoingMessage
 from tests.integration.conftest import publishing_to, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_organizations")]

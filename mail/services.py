@@ -10,7 +10,8 @@ commit, and deliver under a row lock so that no message is lost or sent twice.
   OUTBOX_CLAIM_TIMEOUT to pending. That timeout is longer than the task's hard time limit, so a
   live worker's claim is never taken from it. The only window for a duplicate is a kill between
   the SMTP server's acceptance and the commit of "sent"; the fixed Message-ID lets mail systems
-  drop such a copy.
+  drop such a copy. Claiming, giving back and recovering are claims.py's, shared with newsletter
+  deliveries; what an SMTP error means is smtp.py's; publishing is publishing.py's.
 - Most messages are rendered by the worker when it sends them (`defer`, `defer_many`): the
   change that causes them writes a small row saying what the message is about, and the renderer
   the kind's app registered reads the database as it is at sending time. So the event's lock is
@@ -22,15 +23,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import smtplib
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import make_msgid
 from typing import TYPE_CHECKING
 
-from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import OperationalError, transaction
@@ -40,7 +38,7 @@ from django.utils import timezone, translation
 
 from network_portal.links import site_host
 
-from . import secrets
+from . import claims, publishing, secrets, smtp
 from .models import OutgoingMessage, kind_label
 
 if TYPE_CHECKING:
@@ -52,16 +50,6 @@ Status = OutgoingMessage.Status
 
 class TransientSendError(Exception):
     """The SMTP server or the network failed in a way worth trying again."""
-
-
-# 4xx replies and dropped connections are temporary by SMTP's own definition; 5xx are final.
-_TRANSIENT = (
-    smtplib.SMTPServerDisconnected,
-    smtplib.SMTPConnectError,
-    ConnectionError,
-    TimeoutError,
-    OSError,
-)
 
 
 def default_from() -> str:
@@ -196,36 +184,15 @@ def defer_many(rows: Iterable[dict]) -> int:
     return len(messages)
 
 
-# After a failed publish, this process leaves messages pending for the sweep for a while instead
-# of waiting for the broker's timeouts once per message (cancelling an event with 80 people
-# while Redis is down must not take minutes).
-_BROKER_PAUSE = 30.0
-_broker_down_until = 0.0
-
-
-def _task(name: str):
-    # By name from Celery's registry (outbox.apps imports the tasks module at start-up): the
-    # tasks call this module, so this module does not import them back.
-    return current_app.tasks[f"network_portal.outbox.tasks.{name}"]
-
-
-def _hand_to_broker(task: str, argument, what: str, *, retrying: bool) -> bool:
-    global _broker_down_until
-    if not retrying and time.monotonic() < _broker_down_until:
-        return False
-    try:
-        _task(task).delay(argument)
-    except Exception as exc:  # kombu and redis raise many kinds; none may undo the caller's work
-        _broker_down_until = time.monotonic() + _BROKER_PAUSE
-        logger.warning("Outbox: could not publish %s (%s); the sweep will retry", what, exc)
-        return False
-    return True
+def _task_name(name: str) -> str:
+    # Named after this package wherever it lives (the tasks module sits beside this one).
+    return f"{__package__}.tasks.{name}"
 
 
 def publish(pk: int, *, retrying: bool = False) -> bool:
     """Hand the message to Celery. A broker that is down is no error here: the row stays pending
     and the sweep publishes it later. The sweep (`retrying`) always tries."""
-    if not _hand_to_broker("send_message", pk, f"message {pk}", retrying=retrying):
+    if not publishing.hand_to_broker(_task_name("send_message"), pk, retrying=retrying):
         return False
     OutgoingMessage.objects.filter(pk=pk).update(published_at=timezone.now())
     return True
@@ -242,7 +209,7 @@ def publish_batch(keys: list[str]) -> int:
     handed = 0
     for start in range(0, len(keys), _BATCH):
         batch = keys[start : start + _BATCH]
-        if not _hand_to_broker("publish_messages", batch, f"{len(batch)} messages", retrying=False):
+        if not publishing.hand_to_broker(_task_name("publish_messages"), batch):
             break
         handed += 1
     return handed
@@ -260,22 +227,16 @@ def publish_keys(keys: list[str]) -> int:
 
 
 def _claim(pk: int) -> OutgoingMessage | None:
-    with transaction.atomic():
-        message = OutgoingMessage.objects.select_for_update().filter(pk=pk).first()
-        if message is None or message.status != Status.PENDING:
-            return None
-        if message.sensitive and message.created_at <= _secret_cutoff():
-            # A code or link that arrives this late is useless to the member and has been
-            # lying in the database for too long: withdrawn, never sent late.
-            _close(message, Status.WITHDRAWN, _SECRET_EXPIRED, notice=_REMOVED_EXPIRED)
-            return None
-        if message.next_attempt_at > timezone.now():
-            return None
-        message.status = Status.SENDING
-        message.attempts += 1
-        message.claimed_at = timezone.now()
-        message.save(update_fields=["status", "attempts", "claimed_at"])
-        return message
+    """The message, claimed for this worker; None when it is not pending and due (claimed by
+    another worker, sent, backing off, sending paused) or its secret expired."""
+    row = OutgoingMessage.objects.filter(pk=pk)
+    # A code or link that arrives this late is useless to the member and has been lying in the
+    # database for too long: withdrawn, never sent late.
+    if _withdraw_expired(row):
+        return None
+    if not claims.claim(MESSAGES, row, limit=1):
+        return None
+    return row.get()
 
 
 def _as_email(message: OutgoingMessage) -> EmailMultiAlternatives:
@@ -380,10 +341,6 @@ def _render_deferred(message: OutgoingMessage) -> None:
     message.save(update_fields=["subject", "body_text", "body_html", "attachments", "reply_to"])
 
 
-def _backoff(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
-
-
 def deliver(pk: int, connection=None) -> bool:
     """Send one message if it is still pending. Returns True when this call sent it.
 
@@ -404,82 +361,99 @@ def deliver(pk: int, connection=None) -> bool:
             _close(message, Status.WITHDRAWN, exc.reason, notice=_REMOVED_SECRET)
             return False
         except OperationalError as exc:  # the database, not the message: try again later
-            _give_back(message, exc)
+            claims.give_back(MESSAGES, [message.pk], smtp.describe(exc))
             raise TransientSendError(str(exc)) from exc
         except Exception as exc:  # a bug or bad data: failed for an organizer to look at, not looped
             _fail(message, exc)
             return False
     try:
         (connection or get_connection()).send_messages([_as_email(message)])
-    except smtplib.SMTPResponseException as exc:
-        if 400 <= exc.smtp_code < 500:
-            _give_back(message, exc)
-            raise TransientSendError(str(exc)) from exc
-        _fail(message, exc)
-        return False
-    except smtplib.SMTPRecipientsRefused as exc:
-        # Greylisting answers 4xx per recipient: try again later. 5xx means no such mailbox.
-        if all(400 <= code < 500 for code, _reply in exc.recipients.values()):
-            _give_back(message, exc)
-            raise TransientSendError(str(exc)) from exc
-        _fail(message, exc)
-        return False
-    except _TRANSIENT as exc:
-        _give_back(message, exc)
-        raise TransientSendError(str(exc)) from exc
-    except Exception as exc:  # a bug or bad data, not the network: retrying would loop forever
-        _fail(message, exc)
-        return False
+    except Exception as exc:  # what it means is smtp.classify's, the same as for newsletters
+        return _after_failure(message, exc)
     message.sent_at = timezone.now()
     _close(message, Status.SENT, notice=_REMOVED_SENT, fields=["sent_at"])
     return True
 
 
-def _give_back(message: OutgoingMessage, error: Exception) -> None:
-    if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+def _after_failure(message: OutgoingMessage, error: Exception) -> bool:
+    """Record a failed send (see smtp.py). Raises TransientSendError when the message waits for
+    a retry, so the task retries; returns False otherwise."""
+    outcome = smtp.classify(error)
+    if outcome in (smtp.Outcome.BOUNCE, smtp.Outcome.REJECT, smtp.Outcome.ERROR):
+        # 5xx for this message, or a bug or bad data: retrying would loop forever.
         _fail(message, error)
-        return
-    message.status = Status.PENDING
-    message.next_attempt_at = timezone.now() + _backoff(message.attempts)
-    message.last_error = f"{error.__class__.__name__}: {error}"[:2000]
-    message.published_at = None  # the sweep publishes it again once the back-off has passed
-    message.save(update_fields=["status", "next_attempt_at", "last_error", "published_at"])
+        return False
+    if outcome == smtp.Outcome.PAUSE:
+        # The server refuses the portal, not the message: pending again, no attempt spent, due
+        # when the pause ends; the sweep publishes it then.
+        until = smtp.pause_sending(error)
+        claims.give_back(MESSAGES, [message.pk], smtp.describe(error), outcome=outcome, not_before=until)
+        return False
+    claims.give_back(MESSAGES, [message.pk], smtp.describe(error), outcome=outcome)
+    raise TransientSendError(str(error)) from error
 
 
 def _fail(message: OutgoingMessage, error: Exception) -> None:
     # A secret that could not be sent is removed now: it is not sent again (the member asks
     # for a new code), so nothing needs to read it.
-    _close(message, Status.FAILED, f"{error.__class__.__name__}: {error}"[:2000], notice=_REMOVED_FAILED)
+    _close(message, Status.FAILED, smtp.describe(error), notice=_REMOVED_FAILED)
     logger.error("Outbox: message %s to %s failed: %s", message.pk, message.recipient, message.last_error)
 
 
+def _fail_rows(rows, error: str) -> int:
+    """claims' failure of claimed rows (after the last attempt): a secret's body goes with it."""
+    now = timezone.now()
+    secret = rows.filter(sensitive=True, body_removed_at__isnull=True)
+    failed = secret.update(status=Status.FAILED, last_error=error, **_removed_body(_REMOVED_FAILED, now))
+    failed += rows.update(status=Status.FAILED, last_error=error)
+    if failed:
+        logger.error("Outbox: %d message(s) failed: %s", failed, error)
+    return failed
+
+
+# The outbox's rows for the shared claims: a message given back forgets it was published, so
+# the sweep publishes it again once it is due.
+MESSAGES = claims.Claimable(
+    model=OutgoingMessage,
+    max_attempts_setting="OUTBOX_MAX_ATTEMPTS",
+    claim_timeout_setting="OUTBOX_CLAIM_TIMEOUT",
+    error_field="last_error",
+    outage_spends_attempt=True,
+    on_pending={"published_at": None},
+    fail=_fail_rows,
+)
+
+
 def recover_stale_claims(at: dt.datetime | None = None) -> int:
-    """Claims older than the claim timeout belong to workers that died: back to pending."""
-    cutoff = (at or timezone.now()) - dt.timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT)
-    return OutgoingMessage.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff).update(
-        status=Status.PENDING,
-        published_at=None,
-        last_error="Claim expired: the worker stopped while sending.",
+    """Claims older than OUTBOX_CLAIM_TIMEOUT belong to workers that died: back to pending.
+    Returns how many."""
+    recovered, _failed = claims.recover_stale(MESSAGES, now=at)
+    return recovered
+
+
+def _withdraw_expired(rows, at: dt.datetime | None = None) -> int:
+    at = at or timezone.now()
+    # Pending only: a claimed message is left to its worker, which checks the expiry when it
+    # claims (and a dead worker's claim comes back as pending).
+    expired = rows.filter(status=Status.PENDING, sensitive=True, created_at__lte=_secret_cutoff(at))
+    return expired.update(
+        status=Status.WITHDRAWN, last_error=_SECRET_EXPIRED, **_removed_body(_REMOVED_EXPIRED, at)
     )
 
 
 def withdraw_expired_secrets(at: dt.datetime | None = None) -> int:
     """Withdraw sensitive messages still unsent after OUTBOX_SECRET_TTL (SMTP down for long,
     a back-off) and remove their bodies. Returns how many."""
-    at = at or timezone.now()
-    # Pending only: a claimed message is left to its worker, which checks the expiry when it
-    # claims (and a dead worker's claim comes back as pending).
-    expired = OutgoingMessage.objects.pending().filter(sensitive=True, created_at__lte=_secret_cutoff(at))
-    return expired.update(
-        status=Status.WITHDRAWN, last_error=_SECRET_EXPIRED, **_removed_body(_REMOVED_EXPIRED, at)
-    )
+    return _withdraw_expired(OutgoingMessage.objects.all(), at)
 
 
 def sweep(limit: int = 500) -> int:
-    """Publish pending messages whose time has come (after a broker outage, a back-off or a
-    recovered claim). Returns how many were published."""
+    """Publish pending messages whose time has come (after a broker outage, a back-off, a pause
+    or a recovered claim). Returns how many were published."""
     withdraw_expired_secrets()
     recover_stale_claims()
+    if smtp.paused_until() is not None:
+        return 0  # nothing would be claimed: the queue is not filled with tasks that wait
     recently = timezone.now() - dt.timedelta(seconds=settings.OUTBOX_REPUBLISH_AFTER)
     due = OutgoingMessage.objects.due().filter(Q(published_at__isnull=True) | Q(published_at__lt=recently))
     published = 0

@@ -145,3 +145,22 @@ class OutgoingMessage(models.Model):
     @property
     def rendered_when_sent(self) -> bool:
         return self.about is not None
+
+
+class SendingPause(models.Model):
+    """One row (pk 1): when the SMTP server refused the portal itself (its login, its sender
+    address, its TLS set-up), every sender stops claiming until `until`, and organizers see why
+    in admin. In the database, not the cache: the web process that shows the banner and the
+    workers that check it share nothing else (the default cache is per process)."""
+
+    at = models.DateTimeField(_("refused at"))
+    until = models.DateTimeField(_("paused until"))
+    code = models.PositiveSmallIntegerField(_("SMTP reply code"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("sending pause")
+        verbose_name_plural = _("sending pauses")
+
+    def __str__(self) -> str:
+        return f"{self.code or ''} {self.at:%Y-%m-%d %H:%M} → {self.until:%H:%M}".strip()

@@ -18,7 +18,7 @@ from django.utils.crypto import salted_hmac
 # a body already replaced by a notice that it was removed).
 _PREFIX = "fernet:"
 # Separates this key from every other use of SECRET_KEY (sessions, signed links, tokens).
-_PURPOSE = "network_portal.outbox.secrets"
+_PURPOSE = "mail.secrets"
 
 
 class UnreadableSecret(Exception):

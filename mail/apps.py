@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OutboxConfig(AppConfig):
-    name = "network_portal.outbox"
+    name = "mail"
     label = "outbox"
     verbose_name = _("Outgoing email")
 

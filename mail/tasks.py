@@ -1,14 +1,17 @@
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from . import services
 
 
+# A retry before the message's back-off has passed finds it not due and ends; the sweep
+# publishes it when it is (MAIL_RETRY_* settings, the same delays as the row's).
 @shared_task(
     acks_late=True,
     autoretry_for=(services.TransientSendError, OperationalError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
+    retry_backoff=settings.MAIL_RETRY_BASE_SECONDS,
+    retry_backoff_max=settings.MAIL_RETRY_MAX_SECONDS,
     retry_jitter=True,
     max_retries=8,
 )

@@ -7,7 +7,7 @@ from django.utils import timezone
 def seal_stored_secrets(apps, schema_editor):
     """Secrets written before encryption: the unsent ones are encrypted in place, and those in a
     final state (failed or withdrawn, which kept their bodies until now) are removed."""
-    from network_portal.outbox import secrets
+    from mail import secrets
 
     OutgoingMessage = apps.get_model("outbox", "OutgoingMessage")
     sensitive = OutgoingMessage.objects.filter(sensitive=True)

@@ -1,0 +1,167 @@
+"""Claimable deliveries: the one mechanism that makes both email engines send each message at
+most once and lose none, as functions over any model with a status (pending, sending, failed),
+an attempt counter, a claim time and a not-before time. A `Claimable` declares the columns and
+settings of one model (the outbox's OutgoingMessage, newsletters' Delivery).
+
+- claim: pending rows that are due go to sending under SELECT ... FOR UPDATE SKIP LOCKED, in a
+  transaction of their own that commits before the SMTP server is called, with one attempt
+  counted. Two workers never hold the same row; nothing is claimed while sending is paused.
+- give_back: claimed rows go back to pending, due after a back-off (MAIL_RETRY_BASE_SECONDS
+  doubling to MAIL_RETRY_MAX_SECONDS) or after the pause; after the model's last attempt they
+  fail. A failure that is not the message's (the server is unreachable, or refuses the portal)
+  spends no attempt where the model says so.
+- recover_stale: claims older than the model's claim timeout belong to workers that died: back
+  to pending and due at once (failed after the last attempt: a message that kills its worker
+  must not do so forever). The timeout is longer than CELERY_TASK_TIME_LIMIT, so a live worker
+  keeps its claims.
+
+The one window for a duplicate is a kill between the SMTP server's acceptance and the commit of
+"sent"; every message keeps one Message-ID for all its attempts, so mail systems can drop the
+copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import smtp
+
+
+@dataclass(frozen=True)
+class Claimable:
+    """How one model holds the claim columns. The status values are the same strings in every
+    model ("pending", "sending", "failed")."""
+
+    model: type[models.Model]
+    # The setting with the claims of one row before it fails, and the claim timeout (seconds).
+    max_attempts_setting: str
+    claim_timeout_setting: str
+    # The column that keeps the last error ("last_error", "error").
+    error_field: str = "error"
+    # Whether a failure that is not the message's (UNAVAILABLE, PAUSE) spends an attempt.
+    # Newsletters: no, an edition must reach everybody after an outage of any length. The
+    # outbox: yes for UNAVAILABLE (a transactional message that could not go out within its
+    # attempts, about an hour, is failed for an organizer to resend; sign-in secrets are stale
+    # by then anyway), never for PAUSE.
+    outage_spends_attempt: bool = False
+    # Columns set whenever a row goes back to pending (the outbox forgets it was published, so
+    # the sweep publishes it again once it is due).
+    on_pending: dict = field(default_factory=dict)
+    # Marks rows failed; the outbox's also removes a sign-in secret with it.
+    fail: Callable[[models.QuerySet, str], int] | None = None
+
+    def max_attempts(self) -> int:
+        return getattr(settings, self.max_attempts_setting)
+
+    def claim_timeout(self) -> dt.timedelta:
+        return dt.timedelta(seconds=getattr(settings, self.claim_timeout_setting))
+
+    def mark_failed(self, rows: models.QuerySet, error: str) -> int:
+        if self.fail is not None:
+            return self.fail(rows, error)
+        return rows.update(status="failed", **{self.error_field: error})
+
+
+def due_q(now: dt.datetime) -> Q:
+    """Pending and past the back-off (an empty not-before time is due at once)."""
+    return Q(status="pending") & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+
+
+def due(rows: models.QuerySet, now: dt.datetime) -> models.QuerySet:
+    return rows.filter(due_q(now))
+
+
+def claim(kind: Claimable, rows: models.QuerySet, limit: int, now: dt.datetime | None = None) -> list[int]:
+    """Claim up to `limit` due pending rows of `rows` (pending → sending, one attempt counted)
+    and commit. Returns the ids this call claimed; none while sending is paused."""
+    now = now or timezone.now()
+    until = smtp.paused_until(now)
+    if until is not None:
+        # Not before the pause ends: the periodic jobs pick the rows up then.
+        defer_while_paused(kind, due(rows, now), until)
+        return []
+    with transaction.atomic():
+        ids = list(
+            due(rows, now)
+            .select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        kind.model.objects.filter(pk__in=ids, status="pending").update(
+            status="sending", claimed_at=now, attempts=F("attempts") + 1
+        )
+    # SQLite ignores FOR UPDATE: two callers could read the same ids there. The conditional
+    # UPDATE gives each row to one of them, and the claim time tells which rows are ours.
+    return list(
+        kind.model.objects.filter(pk__in=ids, status="sending", claimed_at=now).values_list("pk", flat=True)
+    )
+
+
+def give_back(
+    kind: Claimable,
+    pks: Iterable[int],
+    error: str,
+    *,
+    outcome: smtp.Outcome = smtp.Outcome.RETRY,
+    not_before: dt.datetime | None = None,
+) -> int:
+    """Claimed rows back to pending, due after the back-off for their attempts (or at
+    `not_before` when that is later: the end of a pause). A row past its last attempt fails.
+    Returns how many went back to pending."""
+    now = timezone.now()
+    claimed = kind.model.objects.filter(pk__in=list(pks), status="sending")
+    spends = outcome == smtp.Outcome.RETRY or (
+        outcome == smtp.Outcome.UNAVAILABLE and kind.outage_spends_attempt
+    )
+    if spends:
+        kind.mark_failed(claimed.filter(attempts__gte=kind.max_attempts()), error)
+    returned = 0
+    # One UPDATE per attempt count: the back-off doubles with the attempts.
+    for attempts in sorted(set(claimed.values_list("attempts", flat=True))):
+        wait_until = now + smtp.backoff(attempts if spends else 1)
+        if not_before is not None:
+            wait_until = max(wait_until, not_before)
+        returned += claimed.filter(attempts=attempts).update(
+            status="pending",
+            next_attempt_at=wait_until,
+            attempts=F("attempts") if spends else F("attempts") - 1,
+            **{kind.error_field: error},
+            **kind.on_pending,
+        )
+    return returned
+
+
+def defer_while_paused(kind: Claimable, rows: models.QuerySet, until: dt.datetime) -> int:
+    """Pending rows wait for the end of the pause (a message published while sending is
+    paused must not be tried before it ends)."""
+    return rows.filter(status="pending").update(next_attempt_at=until, **kind.on_pending)
+
+
+def recover_stale(
+    kind: Claimable, rows: models.QuerySet | None = None, now: dt.datetime | None = None
+) -> tuple[int, int]:
+    """Expired claims back to pending, due at once; failed after the last attempt. Returns
+    (recovered, failed)."""
+    now = now or timezone.now()
+    rows = kind.model.objects.all() if rows is None else rows
+    stale = rows.filter(status="sending", claimed_at__lt=now - kind.claim_timeout())
+    failed = kind.mark_failed(
+        stale.filter(attempts__gte=kind.max_attempts()),
+        "Claim expired too often: the worker stopped while sending.",
+    )
+    recovered = stale.update(
+        status="pending",
+        next_attempt_at=now,
+        **{kind.error_field: "Claim expired: the worker stopped while sending."},
+        **kind.on_pending,
+    )
+    return recovered, failed
