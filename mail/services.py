@@ -118,6 +118,25 @@ def enqueue(
     return message
 
 
+def write(
+    template: str, context: dict, *, key: str, recipient: str, language: str, **message
+) -> OutgoingMessage:
+    """Render `emails/<template>` in the recipient's language and record it as a message of
+    that kind: the one way to write a message whose content exists only now (a secret code, a
+    link signed for this moment). Messages that can be rendered later are `defer`red instead."""
+    subject, text, html = render(template, context, language)
+    return enqueue(
+        key=key,
+        kind=template,
+        recipient=recipient,
+        language=language,
+        subject=subject,
+        text=text,
+        html=html,
+        **message,
+    )
+
+
 def _deferred_row(
     *, key: str, kind: str, recipient: str, about: dict, user_id=None, language: str, team_id=None
 ) -> OutgoingMessage:

@@ -222,16 +222,13 @@ def send_erasure_code(session, user: User) -> None:
         "minutes": ERASURE_CODE_VALID_SECONDS // 60,
         "contact_email": settings.PRIVACY_CONTACT_EMAIL,
     }
-    subject, text, html = outbox.render("account_erasure_code", context, language)
-    outbox.enqueue(
+    outbox.write(
+        "account_erasure_code",
+        context,
         key=f"account-erasure-code:{uuid.uuid4()}",
-        kind="account_erasure_code",
         recipient=user.email,
-        user=user,
         language=language,
-        subject=subject,
-        text=text,
-        html=html,
+        user=user,
         sensitive=True,
     )
 

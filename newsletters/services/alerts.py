@@ -59,16 +59,13 @@ def send_event_alerts(event: Event) -> int:
             "preferences_url": tokens.preferences_url(subscriber),
             "unsubscribe_url": unsubscribe_link,
         }
-        subject, text, html = outbox.render("event_alert", context, subscriber.language)
-        outbox.enqueue(
+        outbox.write(
+            "event_alert",
+            context,
             key=key,
-            kind="event_alert",
             recipient=subscriber.email,
-            user=subscriber.user,
             language=subscriber.language,
-            subject=subject,
-            text=text,
-            html=html,
+            user=subscriber.user,
             headers=tokens.list_unsubscribe_headers(unsubscribe_link),
         )
         count += 1

@@ -101,16 +101,13 @@ def _link_email(subscriber: Subscriber, *, already_active: bool = False, link: s
             "valid_days": tokens.MAX_AGE[tokens.CONFIRM] // (24 * 3600),
         }
         key = f"newsletter-confirm:{subscriber.pk}:{timezone.now().timestamp()}"
-    subject, text, html = outbox.render("newsletter_confirm", context, subscriber.language)
-    return outbox.enqueue(
+    return outbox.write(
+        "newsletter_confirm",
+        context,
         key=key,
-        kind="newsletter_confirm",
         recipient=subscriber.email,
-        user=subscriber.user,
         language=subscriber.language,
-        subject=subject,
-        text=text,
-        html=html,
+        user=subscriber.user,
     )
 
 
