@@ -27,8 +27,11 @@ from django.views.decorators.http import require_POST, require_safe
 from members.models import User
 from network_portal.links import absolute_url, site_host
 
-from .models import CalendarFeed, Event, Registration
+from . import selectors
+from .models import Event, Registration
 from .selectors import meeting_link_for
+from .services import calendar_feeds
+from .services.calendar_feeds import calendar_feed_for
 
 # A member's calendar keeps recent meetings for a while, for reference; older ones drop out of
 # the feed (calendar apps then remove them) so the feed stays small.
@@ -45,10 +48,6 @@ _STATUS = {
 
 def _prodid() -> str:
     return f"-//{settings.NETWORK_NAME}//Network portal//EN"
-
-
-def _registrations_with_schedule():
-    return Registration.objects.select_related("event", "occasion").prefetch_related("occasion__day_parts")
 
 
 def _status(registration: Registration) -> str:
@@ -116,16 +115,6 @@ def registration_calendar(registration: Registration) -> bytes:
     return _calendar([registration], uid=f"registration-{registration.pk}@{site_host()}")
 
 
-def feed_registrations(user: User):
-    """The member's active registrations whose occasion ended at most FEED_KEEPS_PAST ago."""
-    return (
-        _registrations_with_schedule()
-        .active()
-        .filter(user=user, occasion__ends_at__gte=timezone.now() - FEED_KEEPS_PAST)
-        .order_by("occasion__starts_at", "pk")
-    )
-
-
 def feed_calendar(user: User) -> bytes:
     """The member's subscribed calendar: every active registration, a VEVENT per day part.
 
@@ -136,16 +125,12 @@ def feed_calendar(user: User) -> bytes:
     language = user.preferred_language if user.preferred_language in dict(settings.LANGUAGES) else None
     with translation.override(language or settings.LANGUAGE_CODE):
         return _calendar(
-            feed_registrations(user),
+            # Recent meetings stay a while, for reference; older ones drop out of the feed.
+            selectors.feed_registrations(user, ended_since=timezone.now() - FEED_KEEPS_PAST),
             uid=f"calendar-feed-{user.pk}@{site_host()}",
             name=_("%(network)s: my events") % {"network": settings.NETWORK_NAME},
             refresh_interval=FEED_REFRESH,
         )
-
-
-def calendar_feed_for(user: User) -> CalendarFeed:
-    """The member's private calendar feed, made on first use."""
-    return CalendarFeed.objects.get_or_create(user=user)[0]
 
 
 def calendar_feed_url(user: User) -> str:
@@ -167,14 +152,14 @@ def _ics_response(content: bytes, filename: str | None = None) -> HttpResponse:
 def registration_ics(request, pk: int):
     # Only the owner: a 404 for everyone else, so that nobody learns others' registrations exist.
     # Organizers have the admin's exports.
-    registration = get_object_or_404(_registrations_with_schedule(), pk=pk, user=request.user)
+    registration = get_object_or_404(selectors.registrations_with_schedule(), pk=pk, user=request.user)
     return _ics_response(registration_calendar(registration), filename=f"{registration.event.slug}.ics")
 
 
 @require_safe
 def calendar_feed(request, token: str):
     # No login: calendar apps cannot sign in, so the secret token in the address is the key.
-    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    feed = selectors.calendar_feed_by_token(token)
     if feed is None or not feed.user.is_active:
         raise Http404
     response = _ics_response(feed_calendar(feed.user))
@@ -186,9 +171,7 @@ def calendar_feed(request, token: str):
 @require_POST
 def reset_calendar_feed(request):
     """A new secret address; the old one stops working (for a link that was shared or leaked)."""
-    feed = calendar_feed_for(request.user)
-    feed.token = CalendarFeed._meta.get_field("token").get_default()
-    feed.save(update_fields=["token"])
+    calendar_feeds.reset_calendar_feed(request.user)
     messages.success(
         request,
         _("Your calendar has a new address. Calendar apps subscribed to the old one must subscribe again."),

@@ -2,13 +2,13 @@
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import F
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from .models import Event
+from .selectors import latest_published_events
 
 FEED_LENGTH = 30
 
@@ -27,13 +27,7 @@ class LatestEventsRss(Feed):
         return reverse("events:list")
 
     def items(self):
-        # Only published: drafts are not public, and a cancelled event is not news of an event.
-        return (
-            Event.objects.filter(status=Event.Status.PUBLISHED)
-            .select_related("main_theme")
-            .prefetch_related("themes")
-            .order_by(F("published_at").desc(nulls_last=True), "-pk")[:FEED_LENGTH]
-        )
+        return latest_published_events(FEED_LENGTH)
 
     def item_title(self, event: Event) -> str:
         return event.title

@@ -4,12 +4,12 @@ anything, and nothing here imports events.services (services read through this m
 
 import datetime as dt
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from members.models import User
 
-from .models import AgendaItem, DayPart, Event, Occasion, Registration
+from .models import AgendaItem, CalendarFeed, DayPart, Document, Event, Occasion, Registration, Series, Theme
 from .seats import Seats
 
 
@@ -68,6 +68,65 @@ def event_for_page(slug: str, *, viewer=None) -> Event:
         )
         .get(slug=slug)
     )
+
+
+def published_events() -> QuerySet:
+    """Every published event, past and upcoming (for a page found by its slug)."""
+    return Event.objects.published()
+
+
+def latest_published_events(limit: int) -> QuerySet:
+    """The most recently published events first, for the RSS and Atom feeds. Only published:
+    drafts are not public, and a cancelled event is not news of an event."""
+    return (
+        Event.objects.filter(status=Event.Status.PUBLISHED)
+        .select_related("main_theme")
+        .prefetch_related("themes")
+        .order_by(F("published_at").desc(nulls_last=True), "-pk")[:limit]
+    )
+
+
+def is_visible_to(user, event_id: int) -> bool:
+    """Whether `user` may see the event whatever its status (its team's organizers see drafts)."""
+    return Event.objects.visible_to(user).filter(pk=event_id).exists()
+
+
+def series_for_page() -> QuerySet:
+    return Series.objects.prefetch_related("contacts", "documents")
+
+
+def all_themes() -> QuerySet:
+    return Theme.objects.all()
+
+
+def downloadable_documents() -> QuerySet:
+    """Documents with an uploaded file (not only a link), with their event."""
+    return Document.objects.select_related("event").exclude(file="")
+
+
+def registrations_with_people() -> QuerySet:
+    """Registrations with their event, occasion and member, to act on one."""
+    return Registration.objects.select_related("event", "occasion", "user")
+
+
+def registrations_with_schedule() -> QuerySet:
+    """Registrations with what a calendar entry shows: event, occasion and its day parts."""
+    return Registration.objects.select_related("event", "occasion").prefetch_related("occasion__day_parts")
+
+
+def feed_registrations(user: User, *, ended_since: dt.datetime) -> QuerySet:
+    """The member's active registrations whose occasion ended at `ended_since` or later, for the
+    member's calendar feed."""
+    return (
+        registrations_with_schedule()
+        .active()
+        .filter(user=user, occasion__ends_at__gte=ended_since)
+        .order_by("occasion__starts_at", "pk")
+    )
+
+
+def calendar_feed_by_token(token: str) -> CalendarFeed | None:
+    return CalendarFeed.objects.select_related("user").filter(token=token).first()
 
 
 def active_registration(user, event: Event) -> Registration | None:

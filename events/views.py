@@ -21,7 +21,7 @@ from . import selectors, uploads
 from .calendar import calendar_feed_for
 from .errors import RegistrationError
 from .forms import EventFilterForm, MoveForm, RegistrationForm
-from .models import Document, Event, Registration, Series, Theme
+from .models import Event, Registration, Theme
 from .permissions import may_act_for
 from .rules import cancellation_deadline
 from .services import registrations
@@ -32,7 +32,7 @@ _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 def _registration_for(request, pk: int) -> Registration:
     """The registration if the signed-in member may act on it (own, a coordinator's colleague,
     or an organizer); 404 otherwise, so that nobody learns others' registrations exist."""
-    registration = get_object_or_404(Registration.objects.select_related("event", "occasion", "user"), pk=pk)
+    registration = get_object_or_404(selectors.registrations_with_people(), pk=pk)
     if not may_act_for(request.user, registration.user, event_id=registration.event_id):
         raise Http404
     return registration
@@ -130,7 +130,7 @@ def _agenda_by_day_part(event: Event) -> list[tuple[int, list]]:
 @login_required
 @require_POST
 def register(request, slug: str):
-    event = get_object_or_404(Event.objects.published(), slug=slug)
+    event = get_object_or_404(selectors.published_events(), slug=slug)
     form = RegistrationForm(request.POST, event=event)
     status = 400
     if form.is_valid():
@@ -221,7 +221,7 @@ def my_registrations(request):
 @require_http_methods(["GET", "POST"])
 def organization_seats(request, slug: str):
     """A coordinator's view of the organization's seats in one event, registering colleagues."""
-    event = get_object_or_404(Event.objects.published(), slug=slug)
+    event = get_object_or_404(selectors.published_events(), slug=slug)
     colleagues = selectors.colleagues_for(request.user)
     if not colleagues:
         raise PermissionDenied
@@ -266,7 +266,7 @@ def organization_seats(request, slug: str):
 
 @require_GET
 def series_detail(request, slug: str):
-    series = get_object_or_404(Series.objects.prefetch_related("contacts", "documents"), slug=slug)
+    series = get_object_or_404(selectors.series_for_page(), slug=slug)
     return render(
         request,
         "events/series_detail.html",
@@ -298,7 +298,7 @@ def theme_stylesheet(request):
     colours in admin. Only #rrggbb values reach the CSS (the model validates them)."""
     rules = [
         f".theme-{theme.slug} {{ background: {theme.colour}; color: #fff; }}"
-        for theme in Theme.objects.all()
+        for theme in selectors.all_themes()
         if _HEX_COLOUR.fullmatch(theme.colour)
     ]
     response = HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
@@ -315,11 +315,11 @@ def document_file(request, pk: int):
     else, e.g. a page uploaded before the list, is a download of octet-stream), browsers may not
     sniff another, and the sandbox policy replaces the site's, so nothing in it runs as the portal.
     """
-    document = get_object_or_404(Document.objects.select_related("event").exclude(file=""), pk=pk)
+    document = get_object_or_404(selectors.downloadable_documents(), pk=pk)
     if (
         document.event is not None
         and document.event.status == Event.Status.DRAFT
-        and not Event.objects.visible_to(request.user).filter(pk=document.event_id).exists()
+        and not selectors.is_visible_to(request.user, document.event_id)
     ):
         raise Http404  # a draft's documents are its team's until it is published
     served = uploads.served_as(document.file.name)

@@ -6,24 +6,19 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from . import rendering
-from .models import Edition
+from . import rendering, selectors
 
 ARCHIVE_PAGE_SIZE = 20
 
 
-def _sent():
-    return Edition.objects.filter(status=Edition.Status.SENT)
-
-
 @require_GET
 def archive_list(request):
-    editions = _sent().order_by("-sent_at", "-pk").only("pk", "subject", "preheader", "sent_at")
+    editions = selectors.archive_editions()
     page = Paginator(editions, ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "newsletters/archive_list.html", {"page_obj": page, "editions": page.object_list})
 
 
 @require_GET
 def edition_detail(request, pk: int):
-    edition = get_object_or_404(_sent(), pk=pk)
+    edition = get_object_or_404(selectors.sent_editions(), pk=pk)
     return render(request, "newsletters/archive_edition.html", rendering.web_context(edition))

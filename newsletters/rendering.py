@@ -15,16 +15,14 @@ import datetime as dt
 import re
 
 from django.conf import settings
-from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape
 
 from events.markup import render_markdown
-from events.models import DayPart, Document, Event, Occasion
 from network_portal.links import absolute_url
 
-from . import tokens
+from . import selectors, tokens
 from .models import Edition, Subscriber
 
 UPCOMING_EVENTS_LIMIT = 5
@@ -45,34 +43,12 @@ class Material:
     context_url: str
 
 
-def upcoming_events(at: dt.datetime, limit: int = UPCOMING_EVENTS_LIMIT) -> list[Event]:
-    """Published events not over at `at` and already published then, with their occasions'
-    seats and day parts: three queries. Not selectors.upcoming_events(): that one includes
-    cancelled events, which a newsletter must not advertise, and knows only "now", while the web
-    version of an old edition shows the events as they were when it went out."""
-    occasions = Occasion.objects.with_seats().prefetch_related(
-        Prefetch("day_parts", queryset=DayPart.objects.order_by("number"))
-    )
-    events = (
-        Event.objects.filter(status=Event.Status.PUBLISHED, ends_at__gte=at)
-        .filter(Q(published_at__isnull=True) | Q(published_at__lte=at))
-        .prefetch_related(Prefetch("occasions", queryset=occasions.order_by("starts_at", "pk")))
-        .order_by("starts_at", "title")
-    )
-    return list(events[:limit])
-
-
 def recent_materials(at: dt.datetime, limit: int = RECENT_MATERIALS_LIMIT) -> list[Material]:
-    """Documents added in the RECENT_MATERIALS_DAYS before `at`; none of a draft event, whose
-    material is not public yet."""
-    documents = (
-        Document.objects.filter(added_at__lte=at, added_at__gte=at - dt.timedelta(days=RECENT_MATERIALS_DAYS))
-        .filter(Q(event__isnull=True) | ~Q(event__status=Event.Status.DRAFT))
-        .select_related("event", "series")
-        .order_by("-added_at", "-pk")
-    )
+    """The materials block: documents added in the RECENT_MATERIALS_DAYS before `at`, with
+    absolute links (an email has no page to be relative to)."""
+    documents = selectors.recent_documents(at, days=RECENT_MATERIALS_DAYS, limit=limit)
     materials = []
-    for document in documents[:limit]:
+    for document in documents:
         owner = document.event or document.series
         materials.append(
             Material(
@@ -115,7 +91,11 @@ class EditionRenderer:
             edition = self.edition
             self._blocks = {
                 "body_html": render_markdown(edition.body),
-                "events": upcoming_events(self.at) if edition.include_upcoming_events else [],
+                "events": (
+                    selectors.upcoming_events(self.at, UPCOMING_EVENTS_LIMIT)
+                    if edition.include_upcoming_events
+                    else []
+                ),
                 "materials": recent_materials(self.at) if edition.include_recent_materials else [],
             }
         return self._blocks

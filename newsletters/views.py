@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from members.services import has_verified_email
 
-from . import tokens
+from . import selectors, tokens
 from .forms import PreferencesForm, SubscribeForm, member_consent_text
 from .models import Subscriber
 from .services import subscriptions
@@ -98,10 +98,9 @@ def subscribe(request):
 
 
 def _member_subscriber(user) -> Subscriber | None:
-    subscriber = Subscriber.objects.filter(user=user).first()
-    if subscriber is None and has_verified_email(user):
-        subscriber = Subscriber.objects.filter(email=subscriptions.normalize_email(user.email)).first()
-    return subscriber
+    # The address counts only once verified: anyone may type any address into a profile.
+    email = subscriptions.normalize_email(user.email) if has_verified_email(user) else None
+    return selectors.member_subscriber(user, normalized_email=email)
 
 
 @login_required

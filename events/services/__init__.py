@@ -6,4 +6,5 @@
 - lifecycle: publishing, schedule changes, copying and cancelling an event, messages and
   reminders to its participants;
 - erasure: a member's registrations when the account is erased, and the retention of needs.
+- calendar_feeds: the member's private calendar feed address, made and replaced.
 """
