@@ -7,7 +7,7 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
-        from mail import services as outbox
+        from mail import sending
         from members import privacy, registry
         from members.dispatch import membership_verified
 
@@ -22,7 +22,7 @@ class EventsConfig(AppConfig):
 
         # The outbox worker renders the registration and event emails when it sends them.
         for kind, renderer in notifications.RENDERERS.items():
-            outbox.register_renderer(kind, renderer)
+            sending.register_renderer(kind, renderer)
 
         # Registrations in the member's data download; on erasure they are cancelled (future
         # seats, so waiting lists move up) and kept without the person, before the newsletter

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 
 from mail import services as outbox
 from mail.models import OutgoingMessage
+from mail.sending import NoLongerTrue, Rendered
 from network_portal.links import absolute_url
 
 from .calendar import registration_calendar
@@ -222,63 +223,63 @@ def _registration(pk: int) -> Registration:
         .first()
     )
     if registration is None or registration.user is None:
-        raise outbox.NoLongerTrue(_GONE)
+        raise NoLongerTrue(_GONE)
     return registration
 
 
 def _rendered(
     message: OutgoingMessage, registration: Registration, extra: dict, *, ics: bool = True
-) -> outbox.Rendered:
+) -> Rendered:
     language = message.language or _language(registration.user)
     with translation.override(language):
         context = {**_context(registration), **extra}
         attachments = _ics_attachment(registration) if ics else []
     subject, text, html = outbox.render(message.kind, context, language)
-    return outbox.Rendered(subject, text, html, attachments, _reply_to(registration.event))
+    return Rendered(subject, text, html, attachments, _reply_to(registration.event))
 
 
-def render_registration_notice(message: OutgoingMessage) -> outbox.Rendered:
+def render_registration_notice(message: OutgoingMessage) -> Rendered:
     """A confirmation, waiting-list, promotion or cancellation notice, telling the registration's
     state now; withdrawn if that state is no longer the one the notice is about."""
     log = RegistrationLog.objects.filter(pk=message.about["registration_log"]).first()
     if log is None:
-        raise outbox.NoLongerTrue(_GONE)
+        raise NoLongerTrue(_GONE)
     registration = _registration(log.registration_id)
     if registration.status != _STATUS_TOLD[message.kind]:
-        raise outbox.NoLongerTrue(_CHANGED)
+        raise NoLongerTrue(_CHANGED)
     if message.kind == "registration_cancelled":
         # Written because an earlier notice was on its way; if that one was withdrawn in the end
         # (its state had changed), the member has heard of nothing to cancel.
         if not _any_reached(_earlier_keys(log)):
-            raise outbox.NoLongerTrue(_NEVER_TOLD)
+            raise NoLongerTrue(_NEVER_TOLD)
     elif registration.event.status == Event.Status.CANCELLED:
-        raise outbox.NoLongerTrue(_EVENT_CANCELLED)
+        raise NoLongerTrue(_EVENT_CANCELLED)
     return _rendered(message, registration, {"moved": message.about.get("moved", False)})
 
 
-def render_event_changed(message: OutgoingMessage) -> outbox.Rendered:
+def render_event_changed(message: OutgoingMessage) -> Rendered:
     registration = _registration(message.about["registration"])
     if registration.status == Status.CANCELLED:
-        raise outbox.NoLongerTrue(_GONE)
+        raise NoLongerTrue(_GONE)
     if registration.event.status == Event.Status.CANCELLED:
-        raise outbox.NoLongerTrue(_EVENT_CANCELLED)
+        raise NoLongerTrue(_EVENT_CANCELLED)
     return _rendered(message, registration, {"changes": message.about["changes"]})
 
 
-def render_event_cancelled(message: OutgoingMessage) -> outbox.Rendered:
+def render_event_cancelled(message: OutgoingMessage) -> Rendered:
     return _rendered(message, _registration(message.about["registration"]), {})
 
 
-def render_reminder(message: OutgoingMessage) -> outbox.Rendered:
+def render_reminder(message: OutgoingMessage) -> Rendered:
     registration = _registration(message.about["registration"])
     if registration.status != Status.CONFIRMED:
-        raise outbox.NoLongerTrue(_NOT_CONFIRMED)
+        raise NoLongerTrue(_NOT_CONFIRMED)
     if registration.event.status != Event.Status.PUBLISHED:
-        raise outbox.NoLongerTrue(_EVENT_CANCELLED)
+        raise NoLongerTrue(_EVENT_CANCELLED)
     return _rendered(message, registration, {"days": message.about["days"]})
 
 
-def render_organizer_message(message: OutgoingMessage) -> outbox.Rendered:
+def render_organizer_message(message: OutgoingMessage) -> Rendered:
     # The organizer's words go as written, whatever has changed since.
     body = message.about["body"]
     extra = {

@@ -3,7 +3,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
+from . import retention, sending
 from .models import OutgoingMessage, kind_label
 
 Status = OutgoingMessage.Status
@@ -70,7 +70,7 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
     def body_removal(self, message):
         if message.body_removed_at is not None:
             return _("Removed on %(date)s") % {"date": _datetime(message.body_removed_at)}
-        due = _datetime(services.body_removal_due(message))
+        due = _datetime(retention.body_removal_due(message))
         if message.sensitive and message.status in (Status.PENDING, Status.SENDING):
             return _("When it is sent, at the latest on %(date)s") % {"date": due}
         return _("On %(date)s") % {"date": due}
@@ -81,7 +81,7 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected failed messages again"), permissions=["change"])
     def resend(self, request, queryset):
-        count = sum(services.resend(message) for message in queryset)
+        count = sum(sending.resend(message) for message in queryset)
         self.message_user(
             request,
             ngettext("%(count)d message queued again.", "%(count)d messages queued again.", count)

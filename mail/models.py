@@ -104,7 +104,7 @@ class OutgoingMessage(models.Model):
     # What a message rendered when it is sent is about, e.g. {"registration_log": 42} or
     # {"registration": 7, "days": 1}: the state change writes only this small row (under the
     # event's lock), and the worker renders subject, bodies and calendar file from the database
-    # as it is then, with the renderer its app registered for the kind (services.register_renderer).
+    # as it is then, with the renderer its app registered for the kind (sending.register_renderer).
     # None for a message rendered when it was written (account emails with their secrets,
     # newsletter notices).
     about = models.JSONField(_("about"), null=True, blank=True)

@@ -2,14 +2,14 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
-from . import services
+from . import retention, sending, services
 
 
 # A retry before the message's back-off has passed finds it not due and ends; the sweep
 # publishes it when it is (MAIL_RETRY_* settings, the same delays as the row's).
 @shared_task(
     acks_late=True,
-    autoretry_for=(services.TransientSendError, OperationalError),
+    autoretry_for=(sending.TransientSendError, OperationalError),
     retry_backoff=settings.MAIL_RETRY_BASE_SECONDS,
     retry_backoff_max=settings.MAIL_RETRY_MAX_SECONDS,
     retry_jitter=True,
@@ -18,7 +18,7 @@ from . import services
 def send_message(pk: int) -> bool:
     # Takes the id only and reloads the row: the row, not the task, is the truth about
     # whether the message still needs sending.
-    return services.deliver(pk)
+    return sending.deliver(pk)
 
 
 @shared_task(acks_late=True)
@@ -31,10 +31,10 @@ def publish_messages(keys: list[str]) -> int:
 
 @shared_task
 def sweep_outbox() -> int:
-    return services.sweep()
+    return sending.sweep()
 
 
 @shared_task
 def remove_old_message_bodies() -> int:
     # Daily (CELERY_BEAT_SCHEDULE "outbox-retention"): one UPDATE of the rows past retention.
-    return services.remove_old_bodies()
+    return retention.remove_old_bodies()

@@ -8,7 +8,7 @@ class NewslettersConfig(AppConfig):
     verbose_name = _("Newsletters")
 
     def ready(self) -> None:
-        from mail import services as outbox
+        from mail import sending
         from members import privacy, registry
 
         from . import data_rights, demo, tasks  # noqa: F401 (delivery publishes the tasks by name)
@@ -18,7 +18,7 @@ class NewslettersConfig(AppConfig):
             # An alert queued before its subscriber unsubscribed (or turned alerts off) stays unsent.
             return Subscriber.objects.active().filter(email=message.recipient, event_alerts=True).exists()
 
-        outbox.register_suppression("event_alert", _alert_still_wanted)
+        sending.register_suppression("event_alert", _alert_still_wanted)
         # After the registrations' eraser (order 100), before the outbox rows' own.
         privacy.register("newsletter", export=data_rights.export, erase=data_rights.erase, order=200)
 

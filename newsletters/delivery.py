@@ -24,7 +24,6 @@ import dataclasses
 import datetime as dt
 import logging
 import math
-import time
 from contextlib import suppress
 from functools import partial
 
@@ -38,7 +37,7 @@ from django.utils.translation import gettext as _
 from mail import claims, publishing, smtp
 from members.errors import RuleError
 
-from . import rendering
+from . import pacing, rendering
 from .emails import build_message, message_id
 from .models import Delivery, Edition, Subscriber
 
@@ -57,8 +56,6 @@ Status = Delivery.Status
 AUDIENCE_CHUNK = 1000
 # Chains of batches that send one edition side by side when there is no rate limit.
 PARALLEL_BATCHES = 4
-# A throttled batch sends for about this long at most, well inside CELERY_TASK_SOFT_TIME_LIMIT.
-THROTTLED_BATCH_SECONDS = 120
 
 # Deliveries for the shared claims. An outage of the server spends no attempt: after an outage
 # of any length the edition reaches everybody.
@@ -72,22 +69,6 @@ DELIVERIES = claims.Claimable(
 class EditionStateError(RuleError):
     """The edition is not in a state that allows the change; the message is translated and
     meant for the organizer."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Settings
-
-
-def rate_per_minute() -> int:
-    return settings.NEWSLETTER_RATE_PER_MINUTE
-
-
-def configured_batch_size(requested: int | None = None) -> int:
-    size = requested or settings.NEWSLETTER_BATCH_SIZE
-    if rate_per_minute():
-        # Paced sending is slow; a batch must end before Celery's time limit kills it.
-        size = min(size, max(1, THROTTLED_BATCH_SECONDS * rate_per_minute() // 60))
-    return max(1, size)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,10 +177,10 @@ def _insert(deliveries: list[Delivery]) -> int:
 
 
 def _publish_batches(edition_id: int, count: int) -> None:
-    size = configured_batch_size()
+    size = pacing.configured_batch_size()
     # Under a rate limit one chain sends, so that the pace is the whole portal's; otherwise a
     # few chains share the work.
-    chains = 1 if rate_per_minute() else min(PARALLEL_BATCHES, math.ceil(count / size))
+    chains = 1 if pacing.rate_per_minute() else min(PARALLEL_BATCHES, math.ceil(count / size))
     for _chain in range(chains):
         publish_batch(edition_id, size)
 
@@ -250,25 +231,6 @@ class BatchResult:
         return self.claimed > 0 and not self.interrupted and self.pending > 0
 
 
-class _Pacer:
-    """Keeps the send rate at NEWSLETTER_RATE_PER_MINUTE. Celery's rate_limit cannot do this:
-    it limits tasks per worker process, not messages across all workers. Under a rate limit
-    only one batch sends at a time (see _another_batch_sending), and it waits one interval
-    before each message, the first included, so the gap between two batches is kept too."""
-
-    def __init__(self, per_minute: int):
-        self.interval = 60.0 / per_minute if per_minute else 0.0
-        self.next_at = time.monotonic() + self.interval
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        delay = self.next_at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        self.next_at = max(self.next_at, time.monotonic()) + self.interval
-
-
 def _another_batch_sending(now: dt.datetime) -> bool:
     # Every throttled claim locks the sending editions' rows first (in one order), so these
     # checks run one at a time and each sees the claims the previous one committed.
@@ -281,7 +243,7 @@ def _another_batch_sending(now: dt.datetime) -> bool:
 def _claim(edition_id: int, size: int) -> list[int]:
     now = timezone.now()
     with transaction.atomic():
-        if rate_per_minute() and _another_batch_sending(now):
+        if pacing.rate_per_minute() and _another_batch_sending(now):
             return []
         return claims.claim(DELIVERIES, Delivery.objects.filter(edition_id=edition_id), size, now)
 
@@ -294,7 +256,7 @@ def send_batch(edition_id: int, batch_size: int | None = None) -> BatchResult:
     edition = Edition.objects.filter(pk=edition_id, status=SENDING).first()
     if edition is None:
         return result
-    claimed = _claim(edition_id, configured_batch_size(batch_size))
+    claimed = _claim(edition_id, pacing.configured_batch_size(batch_size))
     result.claimed = len(claimed)
     if claimed:
         _send_claimed(edition, claimed, result)
@@ -306,7 +268,7 @@ def send_batch(edition_id: int, batch_size: int | None = None) -> BatchResult:
 def _send_claimed(edition: Edition, ids: list[int], result: BatchResult) -> None:
     deliveries = list(Delivery.objects.filter(pk__in=ids).select_related("subscriber").order_by("pk"))
     renderer = rendering.EditionRenderer(edition)
-    pacer = _Pacer(rate_per_minute())
+    pacer = pacing.Pacer(pacing.rate_per_minute())
     unfinished = {delivery.pk for delivery in deliveries}
     interruption: OSError | None = None
     paused_until = None

@@ -13,7 +13,7 @@ from events.errors import RegistrationError
 from events.models import Registration
 from events.services import registrations as event_registrations
 from events.services import throttle
-from mail import publishing
+from mail import publishing, sending
 from mail import services as outbox
 from mail.models import OutgoingMessage
 from tests import factories
@@ -179,7 +179,7 @@ def test_register_and_cancel_before_sending_queues_nothing(member):
 def test_a_cancellation_after_the_confirmation_was_sent_is_sent(member):
     registration = event_registrations.register(member, factories.event().occasions.get())
     (confirmation,) = _notices(registration)
-    assert outbox.deliver(confirmation.pk)
+    assert sending.deliver(confirmation.pk)
     event_registrations.cancel(registration, actor=member)
     statuses = [(notice.kind, notice.status) for notice in _notices(registration)]
     assert statuses == [
@@ -199,7 +199,7 @@ def test_a_move_and_a_move_back_before_sending_queue_one_notice_of_the_end_state
     # The first news the member gets: a confirmation of the first occasion, not "you moved".
     assert pending[0].kind == "registration_confirmed"
     # Rendered when sent, from the registration as it is then.
-    assert outbox.deliver(pending[0].pk)
+    assert sending.deliver(pending[0].pk)
     pending[0].refresh_from_db()
     assert first.display_label in pending[0].body_text
     assert pending[0].subject.startswith("Registration confirmed:")

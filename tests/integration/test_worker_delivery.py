@@ -7,6 +7,7 @@ import time
 import pytest
 
 from events.services import registrations
+from mail import sending
 from mail import services as outbox
 from mail.models import OutgoingMessage
 from tests import factories
@@ -54,7 +55,7 @@ def test_when_redis_is_down_the_registration_stands_and_the_message_goes_later(
 
         start_redis()
         start_worker(broker_url, controller.port)
-        assert outbox.sweep() == 1  # what beat runs every minute
+        assert sending.sweep() == 1  # what beat runs every minute
         wait_for(lambda: len(handler.messages) == 1, what="the delayed confirmation")
     assert _status(record.pk) == SENT
 
@@ -79,13 +80,13 @@ def test_a_worker_killed_mid_send_loses_nothing_and_repeats_at_most_the_message_
         first.kill()
 
         wait_for(
-            lambda: outbox.recover_stale_claims() == 1, timeout=10, what="the dead worker's claim to expire"
+            lambda: sending.recover_stale_claims() == 1, timeout=10, what="the dead worker's claim to expire"
         )
         start_worker(redis_db, controller.port)
-        outbox.sweep()
+        sending.sweep()
         wait_for(lambda: _status(record.pk) == SENT, what="the message after the crash")
         # A further sweep or a redelivered task finds it sent and does nothing.
-        outbox.sweep()
+        sending.sweep()
         outbox.publish(record.pk)
         time.sleep(2)
     # One killed process: at most one copy more than the one message, and only when the server

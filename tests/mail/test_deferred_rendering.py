@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from events.models import Event, Registration
 from events.services import lifecycle, registrations
+from mail import retention, sending, tasks
 from mail import services as outbox
-from mail import tasks
 from mail.models import OutgoingMessage
 from members.models import User
 from tests import factories
@@ -86,7 +86,7 @@ def test_a_cancellation_while_the_worker_holds_the_confirmation_sends_neither(
     with django_capture_on_commit_callbacks(execute=False) as hooks:
         registration = registrations.register(member, occasion)
     confirmation = OutgoingMessage.objects.get(user=member)
-    render = outbox._render_deferred
+    render = sending._render_deferred
     cancelled = []
 
     def cancel_first(message):
@@ -97,7 +97,7 @@ def test_a_cancellation_while_the_worker_holds_the_confirmation_sends_neither(
             cancelled.extend(later)
         return render(message)
 
-    monkeypatch.setattr(outbox, "_render_deferred", cancel_first)
+    monkeypatch.setattr(sending, "_render_deferred", cancel_first)
     for hook in hooks:
         hook()
     for hook in cancelled:
@@ -240,7 +240,7 @@ def test_a_message_to_many_waits_for_the_sweep_while_the_broker_is_down(
         assert lifecycle.cancel_event(event, organizer=organizer) == 3  # the cancellation stands
     assert OutgoingMessage.objects.filter(status=Status.PENDING, published_at=None).count() == 3
     monkeypatch.undo()
-    assert outbox.sweep() == 3 and len(mail.outbox) == 3
+    assert sending.sweep() == 3 and len(mail.outbox) == 3
 
 
 def test_admin_and_data_download_show_a_message_not_rendered_yet_by_its_kind(
@@ -254,7 +254,7 @@ def test_admin_and_data_download_show_a_message_not_rendered_yet_by_its_kind(
     assert changelist.status_code == 200 and member.email in changelist.content.decode()
     assert "Registration confirmed" in changelist.content.decode()
     assert client.get(reverse("admin:outbox_outgoingmessage_change", args=[message.pk])).status_code == 200
-    (exported,) = outbox.export_for_user(member)
+    (exported,) = retention.export_for_user(member)
     assert exported["subject"] == "Registration confirmed" and exported["status"] == Status.PENDING
 
 
@@ -267,9 +267,9 @@ def test_a_database_error_while_rendering_gives_the_message_back_for_a_retry(mem
     def database_gone(message):
         raise OperationalError("server closed the connection")
 
-    monkeypatch.setitem(outbox._renderers, "registration_confirmed", database_gone)
-    with pytest.raises(outbox.TransientSendError):
-        outbox.deliver(message.pk)
+    monkeypatch.setitem(sending._renderers, "registration_confirmed", database_gone)
+    with pytest.raises(sending.TransientSendError):
+        sending.deliver(message.pk)
     message.refresh_from_db()
     assert message.status == Status.PENDING and message.attempts == 1 and "closed" in message.last_error
 
@@ -279,8 +279,8 @@ def test_retention_removes_what_an_organizers_message_was_about(member, organize
     _participants(event, 1, member.organization)
     lifecycle.message_participants(event, subject="Room 2", body="Private words.", organizer=organizer)
     message = OutgoingMessage.objects.get(kind="organizer_message")
-    assert outbox.deliver(message.pk)
+    assert sending.deliver(message.pk)
     later = timezone.now() + timezone.timedelta(days=settings.OUTBOX_RETENTION_DAYS + 1)
-    assert outbox.remove_old_bodies(at=later) == 1
+    assert retention.remove_old_bodies(at=later) == 1
     message.refresh_from_db()
     assert message.about is None and "Private words." not in message.body_text

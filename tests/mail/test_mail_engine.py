@@ -12,7 +12,7 @@ from django.core.mail.backends import locmem
 from django.urls import reverse
 from django.utils import timezone
 
-from mail import claims, publishing, smtp
+from mail import claims, publishing, sending, smtp
 from mail import services as outbox
 from mail.models import OutgoingMessage, SendingPause
 from newsletters import delivery
@@ -75,7 +75,7 @@ def _message(key="engine:1", recipient="planner@aarhus.dk") -> OutgoingMessage:
 def test_a_refused_login_pauses_sending_and_leaves_the_transactional_message_pending(db, settings):
     settings.MAIL_PAUSE_SECONDS = 600
     message, waiting = _message(), _message(key="engine:2")
-    assert outbox.deliver(message.pk, connection=_FailingConnection(LOGIN_REFUSED)) is False
+    assert sending.deliver(message.pk, connection=_FailingConnection(LOGIN_REFUSED)) is False
     message.refresh_from_db()
     until = smtp.paused_until()
     assert until is not None and until > timezone.now() + dt.timedelta(seconds=590)
@@ -83,14 +83,14 @@ def test_a_refused_login_pauses_sending_and_leaves_the_transactional_message_pen
     assert message.next_attempt_at >= until and message.published_at is None
     assert "535" in message.last_error
     # Every sender checks before claiming: the next message waits for the pause too.
-    assert outbox.deliver(waiting.pk) is False
+    assert sending.deliver(waiting.pk) is False
     waiting.refresh_from_db()
     assert waiting.status == Message.PENDING and waiting.next_attempt_at >= until and mail.outbox == []
-    assert outbox.sweep() == 0  # nothing published while paused
+    assert sending.sweep() == 0  # nothing published while paused
 
     SendingPause.objects.update(until=timezone.now())  # the pause is over
     OutgoingMessage.objects.update(next_attempt_at=timezone.now())
-    assert outbox.sweep() == 2 and len(mail.outbox) == 2
+    assert sending.sweep() == 2 and len(mail.outbox) == 2
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_a_refused_login_pauses_sending_and_leaves_the_transactional_message_pen
 )
 def test_configuration_errors_never_fail_a_message(db, error):
     message = _message()
-    assert outbox.deliver(message.pk, connection=_FailingConnection(error)) is False
+    assert sending.deliver(message.pk, connection=_FailingConnection(error)) is False
     message.refresh_from_db()
     assert message.status == Message.PENDING and smtp.paused_until() is not None
 
@@ -112,8 +112,8 @@ def test_a_temporary_failure_waits_the_configured_back_off(db, settings):
     settings.MAIL_RETRY_BASE_SECONDS = 120
     message = _message()
     before = timezone.now()
-    with pytest.raises(outbox.TransientSendError):
-        outbox.deliver(message.pk, connection=_FailingConnection(smtplib.SMTPDataError(451, b"later")))
+    with pytest.raises(sending.TransientSendError):
+        sending.deliver(message.pk, connection=_FailingConnection(smtplib.SMTPDataError(451, b"later")))
     message.refresh_from_db()
     assert before + dt.timedelta(seconds=119) < message.next_attempt_at < before + dt.timedelta(seconds=130)
     assert smtp.backoff(1) == dt.timedelta(seconds=120) and smtp.backoff(3) == dt.timedelta(seconds=480)
@@ -127,7 +127,7 @@ def test_a_transactional_claim_that_expired_too_often_fails(db, settings):
     OutgoingMessage.objects.filter(pk=message.pk).update(
         status=Message.SENDING, attempts=3, claimed_at=timezone.now() - dt.timedelta(hours=1)
     )
-    assert outbox.recover_stale_claims() == 0
+    assert sending.recover_stale_claims() == 0
     message.refresh_from_db()
     assert message.status == Message.FAILED and "expired too often" in message.last_error
 
@@ -182,7 +182,7 @@ def test_a_refused_login_pauses_the_newsletter_too_and_the_edition_resumes_after
     assert all(d.next_attempt_at >= until for d in edition.deliveries.all())
     # Paused for the transactional messages as well: one pause for all sending.
     message = _message()
-    assert outbox.deliver(message.pk) is False and mail.outbox == []
+    assert sending.deliver(message.pk) is False and mail.outbox == []
     # The tick publishes nothing while paused.
     assert delivery.recover()["republished"] == 0 and published == []
 
@@ -216,7 +216,7 @@ def test_an_edition_resumes_as_soon_as_the_back_off_allows(db, refusing, setting
 def test_a_recipient_refused_for_good_bounces_in_both_engines(db, monkeypatch):
     gone = smtplib.SMTPRecipientsRefused({"reader0@example.org": (550, b"no such user")})
     message = _message(recipient="reader0@example.org")
-    assert outbox.deliver(message.pk, connection=_FailingConnection(gone)) is False
+    assert sending.deliver(message.pk, connection=_FailingConnection(gone)) is False
     assert OutgoingMessage.objects.get(pk=message.pk).status == Message.FAILED
     edition = _sending_edition(1)
 

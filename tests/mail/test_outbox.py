@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from mail import sending
 from mail import services as outbox
 from mail.models import OutgoingMessage
 
@@ -60,15 +61,15 @@ def test_the_same_key_is_one_message(db, django_capture_on_commit_callbacks):
 
 def test_deliver_sends_once_however_often_it_runs(db):
     message = _enqueue()
-    assert outbox.deliver(message.pk) is True
-    assert outbox.deliver(message.pk) is False
+    assert sending.deliver(message.pk) is True
+    assert sending.deliver(message.pk) is False
     assert len(mail.outbox) == 1
 
 
 def test_a_claimed_message_is_not_sent_by_another_worker(db):
     message = _enqueue()
     OutgoingMessage.objects.filter(pk=message.pk).update(status=Status.SENDING, claimed_at=timezone.now())
-    assert outbox.deliver(message.pk) is False
+    assert sending.deliver(message.pk) is False
     assert mail.outbox == []
 
 
@@ -82,24 +83,27 @@ class _FailingConnection:
 
 def test_a_transient_failure_backs_off_and_stays_pending(db):
     message = _enqueue()
-    with pytest.raises(outbox.TransientSendError):
-        outbox.deliver(message.pk, connection=_FailingConnection(smtplib.SMTPServerDisconnected("gone")))
+    with pytest.raises(sending.TransientSendError):
+        sending.deliver(message.pk, connection=_FailingConnection(smtplib.SMTPServerDisconnected("gone")))
     message.refresh_from_db()
     assert message.status == Status.PENDING and message.attempts == 1
     assert message.next_attempt_at > timezone.now() + dt.timedelta(seconds=20)
     assert "SMTPServerDisconnected" in message.last_error
     # Not due yet: a second worker or the sweep does not send it before the back-off.
-    assert outbox.deliver(message.pk) is False
+    assert sending.deliver(message.pk) is False
     assert not OutgoingMessage.objects.due().exists()
 
 
 def test_a_4xx_reply_is_transient_and_a_5xx_reply_is_final(db):
     greylisted = _enqueue(key="k:1")
-    with pytest.raises(outbox.TransientSendError):
-        outbox.deliver(greylisted.pk, connection=_FailingConnection(smtplib.SMTPDataError(451, b"try later")))
+    with pytest.raises(sending.TransientSendError):
+        sending.deliver(
+            greylisted.pk, connection=_FailingConnection(smtplib.SMTPDataError(451, b"try later"))
+        )
     rejected = _enqueue(key="k:2")
     assert (
-        outbox.deliver(rejected.pk, connection=_FailingConnection(smtplib.SMTPDataError(550, b"no"))) is False
+        sending.deliver(rejected.pk, connection=_FailingConnection(smtplib.SMTPDataError(550, b"no")))
+        is False
     )
     greylisted.refresh_from_db()
     rejected.refresh_from_db()
@@ -112,8 +116,8 @@ def test_after_the_last_attempt_the_message_fails(db, settings):
     message = _enqueue()
     for _ in range(2):
         OutgoingMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
-        with pytest.raises(outbox.TransientSendError):
-            outbox.deliver(message.pk, connection=_FailingConnection(ConnectionRefusedError("refused")))
+        with pytest.raises(sending.TransientSendError):
+            sending.deliver(message.pk, connection=_FailingConnection(ConnectionRefusedError("refused")))
     message.refresh_from_db()
     assert message.status == Status.FAILED and message.attempts == 2
 
@@ -126,7 +130,7 @@ def test_stale_claims_of_dead_workers_return_to_pending(db, settings):
         status=Status.SENDING, claimed_at=timezone.now() - dt.timedelta(seconds=120)
     )
     OutgoingMessage.objects.filter(pk=fresh.pk).update(status=Status.SENDING, claimed_at=timezone.now())
-    assert outbox.recover_stale_claims() == 1
+    assert sending.recover_stale_claims() == 1
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert (stale.status, fresh.status) == (Status.PENDING, Status.SENDING)
@@ -134,7 +138,7 @@ def test_stale_claims_of_dead_workers_return_to_pending(db, settings):
 
 def test_sweep_publishes_due_messages(db):
     message = _enqueue()  # never published: its transaction's hooks did not run
-    assert outbox.sweep() == 1
+    assert sending.sweep() == 1
     message.refresh_from_db()
     assert message.status == Status.SENT and len(mail.outbox) == 1
 
@@ -189,11 +193,11 @@ def _outbox_permissions():
 def test_greylisting_of_a_recipient_is_retried_and_an_unknown_mailbox_fails(db):
     greylisted = _enqueue(key="k:grey")
     refused = smtplib.SMTPRecipientsRefused({"planner@aarhus.dk": (450, b"greylisted, try later")})
-    with pytest.raises(outbox.TransientSendError):
-        outbox.deliver(greylisted.pk, connection=_FailingConnection(refused))
+    with pytest.raises(sending.TransientSendError):
+        sending.deliver(greylisted.pk, connection=_FailingConnection(refused))
     unknown = _enqueue(key="k:unknown")
     gone = smtplib.SMTPRecipientsRefused({"planner@aarhus.dk": (550, b"no such user")})
-    assert outbox.deliver(unknown.pk, connection=_FailingConnection(gone)) is False
+    assert sending.deliver(unknown.pk, connection=_FailingConnection(gone)) is False
     greylisted.refresh_from_db()
     unknown.refresh_from_db()
     assert (greylisted.status, unknown.status) == (Status.PENDING, Status.FAILED)
@@ -213,19 +217,19 @@ def test_organizers_cannot_read_sign_in_secrets(client, organizer, member):
 
 
 def test_a_message_no_longer_wanted_is_withdrawn_at_send_time(db):
-    outbox.register_suppression("test", lambda message: False)
+    sending.register_suppression("test", lambda message: False)
     try:
         message = _enqueue()
-        assert outbox.deliver(message.pk) is False
+        assert sending.deliver(message.pk) is False
     finally:
-        outbox._suppressions.pop("test")
+        sending._suppressions.pop("test")
     message.refresh_from_db()
     assert message.status == Status.WITHDRAWN and mail.outbox == []
 
 
 def test_an_unexpected_error_fails_the_message_instead_of_looping(db):
     message = _enqueue()
-    assert outbox.deliver(message.pk, connection=_FailingConnection(ValueError("bad header"))) is False
+    assert sending.deliver(message.pk, connection=_FailingConnection(ValueError("bad header"))) is False
     message.refresh_from_db()
     assert message.status == Status.FAILED and "bad header" in message.last_error
 
@@ -244,7 +248,7 @@ def test_a_broker_outage_pauses_publishing_but_not_the_sweep(db, monkeypatch):
     assert outbox.publish(first.pk) is False
     assert outbox.publish(second.pk) is False
     assert calls == [first.pk]  # the second did not wait for the broker again
-    assert outbox.sweep() == 0 and len(calls) == 2  # the sweep tries, and stops at the first failure
+    assert sending.sweep() == 0 and len(calls) == 2  # the sweep tries, and stops at the first failure
 
 
 def test_the_sweep_does_not_republish_what_is_still_queued(db, settings, monkeypatch):
@@ -253,6 +257,6 @@ def test_the_sweep_does_not_republish_what_is_still_queued(db, settings, monkeyp
     published = []
     monkeypatch.setattr(tasks.send_message, "delay", published.append)
     message = _enqueue()
-    assert outbox.sweep() == 1 and outbox.sweep() == 0
+    assert sending.sweep() == 1 and sending.sweep() == 0
     OutgoingMessage.objects.filter(pk=message.pk).update(published_at=timezone.now() - dt.timedelta(hours=1))
-    assert outbox.sweep() == 1 and published == [message.pk, message.pk]
+    assert sending.sweep() == 1 and published == [message.pk, message.pk]

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from mail import secrets, tasks
+from mail import retention, secrets, sending, tasks
 from mail import services as outbox
 from mail.models import OutgoingMessage
 from members import privacy
@@ -90,7 +90,7 @@ def test_it_stores_the_bodies_of_a_secret_encrypted(db):
 
 def test_it_sends_the_decrypted_secret_and_then_removes_it(db):
     message = _secret()
-    assert outbox.deliver(message.pk) is True
+    assert sending.deliver(message.pk) is True
     sent = mail.outbox[0]
     assert CODE in sent.body and CODE in sent.alternatives[0][0]
     message.refresh_from_db()
@@ -109,7 +109,7 @@ def test_a_secret_sealed_before_a_key_rotation_is_still_sent(db, settings):
     message = _secret()
     settings.SECRET_KEY = "a-brand-new-key-" + "x7Q2" * 12
     settings.SECRET_KEY_FALLBACKS = [old_key]
-    assert outbox.deliver(message.pk) is True
+    assert sending.deliver(message.pk) is True
     assert CODE in mail.outbox[0].body
 
 
@@ -117,7 +117,7 @@ def test_a_secret_sealed_with_a_forgotten_key_fails_and_is_removed(db, settings)
     message = _secret()
     settings.SECRET_KEY = "a-brand-new-key-" + "x7Q2" * 12
     settings.SECRET_KEY_FALLBACKS = []
-    assert outbox.deliver(message.pk) is False
+    assert sending.deliver(message.pk) is False
     message.refresh_from_db()
     assert message.status == Status.FAILED and "SECRET_KEY_FALLBACKS" in message.last_error
     assert message.body_removed_at and mail.outbox == []
@@ -148,26 +148,26 @@ def test_the_takeover_of_the_report_no_longer_works(client, superuser, organizer
 def test_a_secret_is_removed_when_sending_fails_for_good(db):
     message = _secret()
     rejected = _FailingConnection(smtplib.SMTPDataError(550, b"no such user"))
-    assert outbox.deliver(message.pk, connection=rejected) is False
+    assert sending.deliver(message.pk, connection=rejected) is False
     message.refresh_from_db()
     assert message.status == Status.FAILED and message.body_removed_at
     assert "removed" in message.body_text and CODE not in _stored(message)
-    assert outbox.resend(message) is False  # nothing left to send: the member asks for a new code
+    assert sending.resend(message) is False  # nothing left to send: the member asks for a new code
 
 
 def test_a_secret_is_removed_after_the_last_attempt(db, settings):
     settings.OUTBOX_MAX_ATTEMPTS = 1
     message = _secret()
-    with pytest.raises(outbox.TransientSendError):
-        outbox.deliver(message.pk, connection=_FailingConnection(ConnectionRefusedError("refused")))
+    with pytest.raises(sending.TransientSendError):
+        sending.deliver(message.pk, connection=_FailingConnection(ConnectionRefusedError("refused")))
     message.refresh_from_db()
     assert message.status == Status.FAILED and CODE not in _stored(message)
 
 
 def test_a_secret_waiting_for_a_retry_stays_encrypted(db):
     message = _secret()
-    with pytest.raises(outbox.TransientSendError):
-        outbox.deliver(message.pk, connection=_FailingConnection(ConnectionRefusedError("refused")))
+    with pytest.raises(sending.TransientSendError):
+        sending.deliver(message.pk, connection=_FailingConnection(ConnectionRefusedError("refused")))
     message.refresh_from_db()
     assert message.status == Status.PENDING and secrets.is_sealed(message.body_text)
 
@@ -178,7 +178,7 @@ def test_the_sweep_withdraws_a_secret_unsent_after_its_ttl(db, settings, smtp_do
     OutgoingMessage.objects.filter(pk=expired.pk).update(
         created_at=timezone.now() - dt.timedelta(seconds=601)
     )
-    outbox.sweep()
+    sending.sweep()
     expired.refresh_from_db()
     fresh.refresh_from_db()
     assert expired.status == Status.WITHDRAWN and "expired" in expired.body_text and expired.body_removed_at
@@ -192,18 +192,18 @@ def test_an_expired_secret_is_never_sent_late(db, settings):
     OutgoingMessage.objects.filter(pk=message.pk).update(
         created_at=timezone.now() - dt.timedelta(seconds=601)
     )
-    assert outbox.deliver(message.pk) is False  # the task ran before any sweep
+    assert sending.deliver(message.pk) is False  # the task ran before any sweep
     message.refresh_from_db()
     assert message.status == Status.WITHDRAWN and mail.outbox == [] and CODE not in _stored(message)
 
 
 def test_a_withdrawn_secret_is_removed(db):
-    outbox.register_suppression("login_code", lambda message: False)
+    sending.register_suppression("login_code", lambda message: False)
     try:
         message = _secret()
-        assert outbox.deliver(message.pk) is False
+        assert sending.deliver(message.pk) is False
     finally:
-        outbox._suppressions.pop("login_code")
+        sending._suppressions.pop("login_code")
     message.refresh_from_db()
     assert message.status == Status.WITHDRAWN and CODE not in _stored(message)
 
@@ -275,7 +275,7 @@ def test_retention_removes_old_bodies_and_keeps_the_record(db, settings):
     _age(old_pending, 91, Status.PENDING)
 
     assert tasks.remove_old_message_bodies() == 2
-    assert outbox.remove_old_bodies() == 0  # done once
+    assert retention.remove_old_bodies() == 0  # done once
 
     old.refresh_from_db()
     assert "retention" in old.body_text and "retention" in old.body_html
@@ -303,18 +303,18 @@ def test_the_change_page_shows_when_the_body_goes(client, superuser, settings):
     page = client.get(reverse("admin:outbox_outgoingmessage_change", args=[message.pk])).text
     due = timezone.localtime(message.created_at + dt.timedelta(days=90))
     assert "Body removal" in page and f"{due:%Y}" in page
-    assert outbox.body_removal_due(message) == message.created_at + dt.timedelta(days=90)
+    assert retention.body_removal_due(message) == message.created_at + dt.timedelta(days=90)
 
     secret = _secret()
-    assert outbox.body_removal_due(secret) == secret.created_at + dt.timedelta(
+    assert retention.body_removal_due(secret) == secret.created_at + dt.timedelta(
         seconds=settings.OUTBOX_SECRET_TTL
     )
     page = client.get(reverse("admin:outbox_outgoingmessage_change", args=[secret.pk])).text
     assert "When it is sent, at the latest on" in page
 
-    outbox.deliver(secret.pk)
+    sending.deliver(secret.pk)
     secret.refresh_from_db()
-    assert outbox.body_removal_due(secret) is None
+    assert retention.body_removal_due(secret) is None
     assert "Removed on" in client.get(reverse("admin:outbox_outgoingmessage_change", args=[secret.pk])).text
 
 

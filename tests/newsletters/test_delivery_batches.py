@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.mail.backends import locmem
 from django.utils import timezone
 
-from newsletters import delivery, tokens
+from newsletters import delivery, pacing, tokens
 from newsletters.models import Delivery, Edition, Subscriber
 from tests.newsletters.editions import delivery_statuses, make_edition, make_subscriber, start_sending
 
@@ -315,7 +315,7 @@ class _FakeClock:
 def test_a_rate_limit_paces_every_message(db, settings, monkeypatch):
     settings.NEWSLETTER_RATE_PER_MINUTE = 60
     clock = _FakeClock()
-    monkeypatch.setattr(delivery, "time", clock)
+    monkeypatch.setattr(pacing, "time", clock)
     for number in range(3):
         make_subscriber(f"reader{number}@example.org")
     edition = start_sending(make_edition())
@@ -326,7 +326,7 @@ def test_a_rate_limit_paces_every_message(db, settings, monkeypatch):
 
 def test_without_a_rate_limit_nothing_waits(db, monkeypatch):
     clock = _FakeClock()
-    monkeypatch.setattr(delivery, "time", clock)
+    monkeypatch.setattr(pacing, "time", clock)
     make_subscriber("reader@example.org")
     delivery.send_batch(start_sending(make_edition()).pk, 10)
     assert clock.sleeps == [] and len(mail.outbox) == 1
@@ -347,11 +347,11 @@ def test_a_rate_limit_sends_one_chain_and_short_batches(db, settings, published)
     delivery._publish_batches(unlimited.pk, 5)
     assert published == [unlimited.pk]
     settings.NEWSLETTER_BATCH_SIZE = 500
-    assert delivery.configured_batch_size() == delivery.THROTTLED_BATCH_SECONDS * 30 // 60
+    assert pacing.configured_batch_size() == pacing.THROTTLED_BATCH_SECONDS * 30 // 60
 
 
 def test_under_a_rate_limit_a_batch_waits_while_another_sends(db, settings, monkeypatch):
-    monkeypatch.setattr(delivery, "time", _FakeClock())
+    monkeypatch.setattr(pacing, "time", _FakeClock())
     for number in range(2):
         make_subscriber(f"reader{number}@example.org")
     edition = start_sending(make_edition())

@@ -98,7 +98,7 @@ def test_the_periodic_job_alerts_once_when_registration_opens(hooks, charging):
 
 
 def test_an_alert_queued_before_unsubscribing_is_not_sent(hooks, charging):
-    from mail import services as outbox_services
+    from mail import sending
 
     subscriber = active_subscriber(hooks, "all@example.org", event_alerts=True)
     event = factories.event(main_theme=charging)
@@ -106,7 +106,7 @@ def test_an_alert_queued_before_unsubscribing_is_not_sent(hooks, charging):
     subscriptions.unsubscribe(subscriber, source="test")
     mail.outbox.clear()
     record = OutgoingMessage.objects.get(kind="event_alert")
-    assert outbox_services.deliver(record.pk) is False
+    assert sending.deliver(record.pk) is False
     record.refresh_from_db()
     assert record.status == OutgoingMessage.Status.WITHDRAWN and not mail.outbox
 
