@@ -23,7 +23,7 @@ from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from members.models import User
-from tests.network_portal.authorization_table import (
+from tests.network_portal.authorization_rules import (
     ADMIN_HOME,
     ADMIN_LOGIN,
     BAD_REQUEST,
@@ -32,7 +32,6 @@ from tests.network_portal.authorization_table import (
     FORBIDDEN,
     HIDDEN,
     LOGIN,
-    MATRIX,
     MAY_READ_TEAM_A,
     NOT_FOUND,
     OK,
@@ -42,6 +41,7 @@ from tests.network_portal.authorization_table import (
     UNCHANGED,
     Case,
 )
+from tests.network_portal.authorization_table import MATRIX
 from tests.portal_world import (
     ROLES,
     World,
