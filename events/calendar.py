@@ -24,8 +24,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from mail.links import absolute_url, site_host
 from members.models import User
-from network_portal.links import absolute_url, site_host
 
 from . import selectors
 from .models import Event, Registration

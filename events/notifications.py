@@ -21,9 +21,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from mail import services as outbox
+from mail.links import absolute_url
 from mail.models import OutgoingMessage
 from mail.sending import NoLongerTrue, Rendered
-from network_portal.links import absolute_url
 
 from .calendar import registration_calendar
 from .markup import render_markdown

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from network_portal.links import site_host
+from mail.links import site_host
 
 from . import publishing, secrets
 from .models import OutgoingMessage

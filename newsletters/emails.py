@@ -9,8 +9,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from mail.links import site_host
 from mail.services import default_from
-from network_portal.links import site_host
 
 from . import rendering, tokens
 from .models import Delivery, Edition, Subscriber

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 
 from events.markup import render_markdown
-from network_portal.links import absolute_url
+from mail.links import absolute_url
 
 from . import selectors, tokens
 from .models import Edition, Subscriber

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from network_portal.links import absolute_url
+from mail.links import absolute_url
 
 from .models import Subscriber
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from events.models import Event, Occasion
 from mail import services as outbox
+from mail.links import absolute_url
 from mail.models import OutgoingMessage
-from network_portal.links import absolute_url
 
 from .. import tokens
 from ..models import EventAlert, Subscriber
