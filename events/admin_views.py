@@ -7,7 +7,9 @@ an event is events.services.lifecycle.copy_event).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import itertools
 import uuid
 from collections.abc import Iterable
 
@@ -16,9 +18,11 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db import models
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from openpyxl import Workbook
@@ -31,7 +35,7 @@ from members.text import normalize
 
 from . import selectors
 from .admin_scoping import needs_visibility
-from .models import Event, Occasion, Registration
+from .models import DayPart, Event, Occasion, Registration, _validate_reminder_days
 
 CONFIRMED = Registration.Status.CONFIRMED
 WAITLISTED = Registration.Status.WAITLISTED
@@ -88,11 +92,21 @@ class OccasionAdminForm(forms.ModelForm):
 
 class EventAdminForm(forms.ModelForm):
     audience = forms.MultipleChoiceField(
-        label=gettext_lazy("target audience"),
+        # Django capitalises the labels it builds from a model, not a form's own.
+        label=capfirst(gettext_lazy("target audience")),
         choices=User.Role.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("Roles the event is for."),
+    )
+    # Typed as "7, 1" rather than the model's JSON list.
+    reminder_days = forms.CharField(
+        label=capfirst(gettext_lazy("reminders (days before)")),
+        required=False,
+        help_text=gettext_lazy(
+            "Confirmed participants get a reminder this many days before their occasion, "
+            "separated by commas, e.g. 7, 1. Leave empty for no reminders."
+        ),
     )
 
     class Meta:
@@ -116,8 +130,150 @@ class EventAdminForm(forms.ModelForm):
             "organization_quota",
             "quota_release_at",
             "waitlist_policy",
+            "reminder_days",
             "status",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        days = self.initial.get("reminder_days")
+        if isinstance(days, list):
+            self.initial["reminder_days"] = ", ".join(str(day) for day in days)
+
+    def clean_reminder_days(self) -> list[int]:
+        text = self.cleaned_data["reminder_days"]
+        try:
+            days = [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+        except ValueError:
+            days = None  # not whole numbers: the model's own message says what it takes
+        _validate_reminder_days(days)
+        return days
+
+    def clean_organization_quota(self):
+        quota = self.cleaned_data["organization_quota"]
+        if quota and self.instance.pk is not None:
+            # The saved occasions; occasions changed in the same save are checked by
+            # OccasionFormSet, which sees the rows as posted.
+            seats = self.instance.occasions.aggregate(seats=models.Sum("capacity"))["seats"]
+            if seats is not None and quota > seats:
+                raise forms.ValidationError(_quota_above_seats(quota, seats), code="quota_above_seats")
+        return quota
+
+
+def _quota_above_seats(quota: int, seats: int) -> str:
+    return _(
+        "%(quota)d seats per organization is more than the event has in all (%(seats)d seats "
+        "on all occasions together)."
+    ) % {"quota": quota, "seats": seats}
+
+
+def _hh_mm(moment: dt.time | dt.datetime) -> str:
+    return moment.strftime("%H:%M")
+
+
+def _alive(formset) -> list[forms.ModelForm]:
+    """The rows that will be saved: valid, not deleted, not an untouched extra row."""
+    return [
+        form
+        for form in formset.forms
+        if form.is_valid()
+        and form.cleaned_data
+        and not formset._should_delete_form(form)
+        and (form.instance.pk is not None or form.has_changed())
+    ]
+
+
+class OccasionFormSet(BaseInlineFormSet):
+    """The event page's occasions: the seats per organization fit in the seats of all occasions."""
+
+    def clean(self):
+        super().clean()
+        quota = self.instance.organization_quota
+        rows = _alive(self)
+        if not quota or not rows:
+            return
+        seats = sum(form.cleaned_data["capacity"] for form in rows)
+        if quota > seats:
+            raise forms.ValidationError(_quota_above_seats(quota, seats), code="quota_above_seats")
+
+
+class DayPartFormSet(BaseInlineFormSet):
+    """An occasion's day parts (all of them are on its page): they must not overlap."""
+
+    def get_unique_error_message(self, unique_check):
+        # Django's own ("Please correct the duplicate data for number") names the raw field.
+        if "number" in unique_check:
+            return _("Two day parts have the same number; number them 1, 2, 3 …")
+        return super().get_unique_error_message(unique_check)
+
+    def clean(self):
+        super().clean()
+        rows = sorted(_alive(self), key=lambda form: form.cleaned_data["starts_at"])
+        for earlier, later in itertools.pairwise(rows):
+            if later.cleaned_data["starts_at"] < earlier.cleaned_data["ends_at"]:
+                later.add_error(
+                    "starts_at",
+                    forms.ValidationError(
+                        _("Overlaps day part %(number)d (%(starts)s–%(ends)s).")
+                        % {
+                            "number": earlier.cleaned_data["number"],
+                            "starts": _hh_mm(timezone.localtime(earlier.cleaned_data["starts_at"])),
+                            "ends": _hh_mm(timezone.localtime(earlier.cleaned_data["ends_at"])),
+                        },
+                        code="day_parts_overlap",
+                    ),
+                )
+
+
+class AgendaItemFormSet(BaseInlineFormSet):
+    """The programme: each item's day part exists on some occasion and holds the item's times.
+
+    The day parts are read as saved: they are edited on the occasions' own pages, so on the
+    event page they are what the organizer sees. An event without any day part yet is not
+    checked (the programme may be written before the dates are known)."""
+
+    def clean(self):
+        super().clean()
+        event = self.instance
+        if event.pk is None:
+            return
+        windows: dict[int, list[tuple[dt.time, dt.time]]] = {}
+        for part in DayPart.objects.filter(occasion__event=event).order_by("number", "starts_at"):
+            starts, ends = timezone.localtime(part.starts_at), timezone.localtime(part.ends_at)
+            # A day part past midnight holds any time of day.
+            same_day = starts.date() == ends.date()
+            windows.setdefault(part.number, []).append(
+                (starts.time(), ends.time()) if same_day else (dt.time.min, dt.time.max)
+            )
+        if not windows:
+            return
+        for form in _alive(self):
+            _check_agenda_item(form, windows)
+
+
+def _check_agenda_item(form, windows: dict[int, list[tuple[dt.time, dt.time]]]) -> None:
+    number, starts, ends = (form.cleaned_data[name] for name in ("day_part", "starts", "ends"))
+    if number not in windows:
+        form.add_error(
+            "day_part",
+            forms.ValidationError(
+                _("There is no day part %(number)d. This event's day parts are: %(numbers)s.")
+                % {"number": number, "numbers": ", ".join(str(n) for n in sorted(windows))},
+                code="no_such_day_part",
+            ),
+        )
+        return
+    if any(start <= starts and ends <= end for start, end in windows[number]):
+        return
+    times = ", ".join(f"{_hh_mm(start)}–{_hh_mm(end)}" for start, end in windows[number])
+    starts_inside = any(start <= starts <= end for start, end in windows[number])
+    form.add_error(
+        "ends" if starts_inside else "starts",
+        forms.ValidationError(
+            _("Outside day part %(number)d (%(times)s).") % {"number": number, "times": times},
+            code="outside_day_part",
+        ),
+    )
 
 
 class MoveForm(forms.Form):

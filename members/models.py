@@ -58,6 +58,9 @@ class Organization(models.Model):
                 fields=["country", "kind", "official_code"],
                 condition=~models.Q(official_code=""),
                 name="organization_unique_official_code",
+                violation_error_message=_(
+                    "There is already an organization of this kind with this official code in this country."
+                ),
             )
         ]
 
@@ -78,7 +81,11 @@ class OrganizationDomain(models.Model):
         verbose_name = _("email domain")
         verbose_name_plural = _("email domains")
         constraints = [
-            models.UniqueConstraint(fields=["organization", "domain"], name="organization_domain_unique")
+            models.UniqueConstraint(
+                fields=["organization", "domain"],
+                name="organization_domain_unique",
+                violation_error_message=_("This organization already has this email domain."),
+            )
         ]
 
     def __str__(self) -> str:

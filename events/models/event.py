@@ -12,11 +12,17 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Team
 from members.text import PersonTextModel
+
+
+def _local(moment) -> str:
+    """A moment in the organizer's time zone and date format, for messages."""
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 class Theme(models.Model):
@@ -254,6 +260,7 @@ class Event(models.Model):
             models.CheckConstraint(
                 condition=Q(registration_closes_at__gt=models.F("registration_opens_at")),
                 name="event_registration_window_order",
+                violation_error_message=_("Registration must close after it opens."),
             )
         ]
 
@@ -266,6 +273,52 @@ class Event(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status == self.Status.CANCELLED
+
+    def clean(self) -> None:
+        """Plausibility of the event's own dates and seats; what needs the occasions' seats is
+        checked by the admin's forms (events.admin_views)."""
+        super().clean()
+        errors: dict[str, ValidationError] = {}
+        opens, closes = self.registration_opens_at, self.registration_closes_at
+        if opens and closes and closes <= opens:
+            # Next to the field; the constraint's own message would stand above the form.
+            errors["registration_closes_at"] = ValidationError(
+                _("Registration must close after it opens."), code="registration_window_order"
+            )
+        # Closing after the start is allowed: with several occasions people still register for
+        # the later ones, and late sign-ups on the day are common. After the end it is a typo.
+        if closes and self.ends_at and closes > self.ends_at:
+            errors.setdefault(
+                "registration_closes_at",
+                ValidationError(
+                    _("Registration closes after the event has ended (%(end)s).")
+                    % {"end": _local(self.ends_at)},
+                    code="registration_after_end",
+                ),
+            )
+        deadline = self.cancellation_deadline
+        if deadline and self.ends_at and deadline > self.ends_at:
+            errors["cancellation_deadline"] = ValidationError(
+                _("The cancellation deadline is after the event has ended (%(end)s).")
+                % {"end": _local(self.ends_at)},
+                code="cancellation_after_end",
+            )
+        if self.organization_quota == 0:
+            errors["organization_quota"] = ValidationError(
+                _("With 0 seats per organization nobody could register. Leave it empty for no limit."),
+                code="quota_zero",
+            )
+        if self.quota_release_at and opens and self.quota_release_at < opens:
+            errors["quota_release_at"] = ValidationError(
+                _(
+                    "Unused seats would be released before registration opens (%(opens)s), so no "
+                    "seats would be set aside for any organization."
+                )
+                % {"opens": _local(opens)},
+                code="release_before_opening",
+            )
+        if errors:
+            raise ValidationError(errors)
 
     def quota_applies(self, at=None) -> bool:
         if self.organization_quota is None:

@@ -65,6 +65,13 @@ class Occasion(models.Model):
             return date_format(timezone.localtime(self.starts_at), "DATE_FORMAT")
         return gettext("date to be announced")
 
+    def clean(self) -> None:
+        super().clean()
+        if self.capacity is not None and self.capacity < 1:
+            raise ValidationError(
+                {"capacity": ValidationError(_("An occasion needs at least one seat."), code="no_seats")}
+            )
+
     @property
     def seats_left(self) -> int:
         """Needs OccasionQuerySet.with_seats()."""
@@ -86,14 +93,32 @@ class DayPart(models.Model):
         verbose_name_plural = _("day parts")
         ordering = ["occasion", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["occasion", "number"], name="daypart_unique_number"),
+            models.UniqueConstraint(
+                fields=["occasion", "number"],
+                name="daypart_unique_number",
+                violation_error_message=_("There is already a day part with this number."),
+            ),
             models.CheckConstraint(
-                condition=Q(ends_at__gt=models.F("starts_at")), name="daypart_ends_after_start"
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="daypart_ends_after_start",
+                violation_error_message=_("A day part must end after it starts."),
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.number}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.number is not None and self.number < 1:
+            errors["number"] = ValidationError(_("Day parts are numbered from 1."), code="number_from_one")
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = ValidationError(
+                _("A day part must end after it starts."), code="ends_before_start"
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Speaker(PersonTextModel, models.Model):
@@ -138,12 +163,28 @@ class AgendaItem(models.Model):
         ordering = ["event", "day_part", "starts"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends__gt=models.F("starts")), name="agenda_item_ends_after_start"
+                condition=Q(ends__gt=models.F("starts")),
+                name="agenda_item_ends_after_start",
+                violation_error_message=_("A programme item must end after it starts."),
             )
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        """One item's own rules; whether its day part exists and holds its times is checked
+        against the event's day parts by the admin's programme formset (events.admin_views)."""
+        super().clean()
+        errors = {}
+        if self.day_part is not None and self.day_part < 1:
+            errors["day_part"] = ValidationError(_("Day parts are numbered from 1."), code="number_from_one")
+        if self.starts and self.ends and self.ends <= self.starts:
+            errors["ends"] = ValidationError(
+                _("A programme item must end after it starts."), code="ends_before_start"
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Document(models.Model):
@@ -168,8 +209,13 @@ class Document(models.Model):
             models.CheckConstraint(
                 condition=(Q(event__isnull=False) | Q(series__isnull=False)),
                 name="document_belongs_somewhere",
+                violation_error_message=_("A document belongs to an event or a series."),
             ),
-            models.CheckConstraint(condition=~(Q(file="") & Q(url="")), name="document_has_file_or_link"),
+            models.CheckConstraint(
+                condition=~(Q(file="") & Q(url="")),
+                name="document_has_file_or_link",
+                violation_error_message=_("Upload a file or enter a link."),
+            ),
         ]
 
     def __str__(self) -> str:

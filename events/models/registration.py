@@ -103,6 +103,7 @@ class Registration(PersonTextModel, models.Model):
                 fields=["user", "event"],
                 condition=Q(status__in=["confirmed", "waitlisted"]),
                 name="registration_one_active_per_event",
+                violation_error_message=_("This person is already registered for this event."),
             ),
         ]
         indexes = [models.Index(fields=["event", "status", "queued_at"])]
