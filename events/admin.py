@@ -21,7 +21,14 @@ from members.queries import count_per_row
 from . import admin_views, uploads
 from .admin_event_actions import EventActions, EventPages
 from .admin_scoping import TeamScopedAdmin, VisibleRelatedFilter
-from .admin_views import EventAdminForm, OccasionAdminForm
+from .admin_views import (
+    AgendaItemFormSet,
+    DayPartFormSet,
+    EventAdminForm,
+    OccasionAdminForm,
+    OccasionFormSet,
+)
+from .admin_widgets import LocalDatesAdmin
 from .models import (
     AgendaItem,
     ContactPerson,
@@ -107,8 +114,9 @@ def _report_schedule_change(request, model_admin: admin.ModelAdmin, change: life
         )
 
 
-class DayPartInline(TeamScopedAdmin, admin.TabularInline):
+class DayPartInline(LocalDatesAdmin, TeamScopedAdmin, admin.TabularInline):
     model = DayPart
+    formset = DayPartFormSet
     team_path = "occasion__event__team"
     fields = ["number", "starts_at", "ends_at"]
     extra = 1
@@ -116,6 +124,7 @@ class DayPartInline(TeamScopedAdmin, admin.TabularInline):
 
 class OccasionInline(TeamScopedAdmin, admin.StackedInline):
     model = Occasion
+    formset = OccasionFormSet
     team_path = "event__team"
     form = OccasionAdminForm
     fields = [
@@ -139,16 +148,21 @@ class OccasionInline(TeamScopedAdmin, admin.StackedInline):
         return f"{occasion.confirmed_count} / {occasion.waitlisted_count}"
 
 
-class AgendaItemInline(TeamScopedAdmin, admin.TabularInline):
+class AgendaItemInline(LocalDatesAdmin, TeamScopedAdmin, admin.TabularInline):
     model = AgendaItem
+    formset = AgendaItemFormSet
     team_path = "event__team"
     fields = ["day_part", "starts", "ends", "title", "kind", "speakers", "description"]
     autocomplete_fields = ["speakers"]
     extra = 0
     formfield_overrides = {
         # The admin's default textarea makes every row of the programme ten lines high.
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})}
     }
+
+    class Media:
+        # Narrower rows, so that the delete column stays in a 1400 px window.
+        css = {"all": ["admin/events/programme.css"]}
 
 
 def _sum_of_capacity():
@@ -160,10 +174,11 @@ def _count_of(status: str):
 
 
 @admin.register(Event)
-class EventAdmin(EventPages, EventActions, TeamScopedAdmin, admin.ModelAdmin):
+class EventAdmin(EventPages, EventActions, LocalDatesAdmin, TeamScopedAdmin, admin.ModelAdmin):
     team_path = "team"
     form = EventAdminForm
-    list_display = ["title", "series", "team", "main_theme", "format", "starts_at", "status", "seats"]
+    # Status and seats before the wide columns, so a 1400 px window shows them; the series is a filter.
+    list_display = ["title", "starts_at", "status", "seats", "format", "main_theme", "team"]
     # Only the series and teams of the events the organizer sees.
     list_filter = [
         "status",
@@ -223,6 +238,7 @@ class EventAdmin(EventPages, EventActions, TeamScopedAdmin, admin.ModelAdmin):
                     "cancellation_deadline",
                     ("organization_quota", "quota_release_at"),
                     "waitlist_policy",
+                    "reminder_days",
                 ]
             },
         ),
@@ -277,7 +293,7 @@ class EventAdmin(EventPages, EventActions, TeamScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Occasion)
-class OccasionAdmin(TeamScopedAdmin, admin.ModelAdmin):
+class OccasionAdmin(LocalDatesAdmin, TeamScopedAdmin, admin.ModelAdmin):
     team_path = "event__team"
     form = OccasionAdminForm
     list_display = ["__str__", "event", "starts_at", "ends_at", "capacity", "confirmed", "waitlisted"]

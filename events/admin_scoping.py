@@ -86,6 +86,12 @@ class VisibleRelatedFilter(admin.RelatedOnlyFieldListFilter):
     """A list filter on an event or a series that offers only the ones the user may see, and
     of those only the ones the list holds."""
 
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        # A foreign key without a verbose name of its own ("event") would title the filter with
+        # its untranslated field name ("By event"); the related model's name is translated.
+        self.title = field.related_model._meta.verbose_name
+
     def field_choices(self, field, request, model_admin):
         related = field.related_model
         listed = model_admin.get_queryset(request).distinct().values_list(f"{self.field_path}__pk", flat=True)

@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from members.text import PersonTextField
@@ -62,7 +63,7 @@ class RegistrationForm(forms.Form):
     diet = PersonTextField(label=_("Dietary needs"), max_length=200, required=False)
     accessibility = PersonTextField(label=_("Accessibility needs"), max_length=200, required=False)
     listed = forms.BooleanField(
-        label=Registration._meta.get_field("listed").verbose_name,
+        label=capfirst(Registration._meta.get_field("listed").verbose_name),
         help_text=Registration._meta.get_field("listed").help_text,
         required=False,
     )
