@@ -7,10 +7,12 @@ refusal with the service's own message, and add an entry to Django's admin log n
 the service writes to the registration's log.
 """
 
+import nested_admin
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count, OuterRef, Sum
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +21,12 @@ from django.utils.translation import ngettext
 from members.queries import count_per_row
 
 from . import admin_views, uploads
+from .admin_dashboard import EventDashboard
 from .admin_event_actions import EventActions, EventPages
+from .admin_event_page import EventPageAdmin, OccasionInlineForm
+from .admin_messages import EventMessages
+from .admin_publishing import EventPublishing
+from .admin_schedule import COPY_FIELD
 from .admin_scoping import TeamScopedAdmin, VisibleRelatedFilter
 from .admin_views import (
     AgendaItemFormSet,
@@ -114,29 +121,53 @@ def _report_schedule_change(request, model_admin: admin.ModelAdmin, change: life
         )
 
 
-class DayPartInline(LocalDatesAdmin, TeamScopedAdmin, admin.TabularInline):
+# The inlines of the event page are django-nested-admin's (their templates in
+# templates/nesting/admin/inlines/ show `add_label`, a whole translatable phrase, as the link
+# that adds a row: "Add another %(verbose_name)s" cannot be said right in Danish or Swedish).
+
+
+class DayPartInline(LocalDatesAdmin, TeamScopedAdmin, nested_admin.NestedTabularInline):
     model = DayPart
     formset = DayPartFormSet
     team_path = "occasion__event__team"
     fields = ["number", "starts_at", "ends_at"]
+    # One empty row per occasion: without JavaScript it is how a day part is added.
     extra = 1
+    add_label = _("Add a day part")
+
+    class Media:
+        js = ["admin/events/day_parts.js"]
 
 
-class OccasionInline(TeamScopedAdmin, admin.StackedInline):
+class OccasionInline(TeamScopedAdmin, nested_admin.NestedStackedInline):
     model = Occasion
     formset = OccasionFormSet
     team_path = "event__team"
-    form = OccasionAdminForm
+    form = OccasionInlineForm
     fields = [
         ("label", "capacity", "seats_taken"),
         ("venue", "online_url"),
         "address",
         ("starts_at", "ends_at"),
+        COPY_FIELD,
     ]
     readonly_fields = ["seats_taken", "starts_at", "ends_at"]
     show_change_link = True
-    extra = 0
+    inlines = [DayPartInline]
     formfield_overrides = HTTPS_LINKS
+    add_label = _("Add an occasion")
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # A new event starts with one occasion (and in it one day part); an event that has
+        # occasions gets more through "Add an occasion".
+        return 1 if obj is None or not obj.occasions.exists() else 0
+
+    def no_script_add_url(self, event) -> str:
+        # Without JavaScript "Add an occasion" opens the occasion's own page for this event,
+        # which returns here once saved.
+        if event is None or event.pk is None:
+            return ""
+        return f"{reverse('admin:events_occasion_add')}?event={event.pk}"
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_seats()
@@ -148,13 +179,14 @@ class OccasionInline(TeamScopedAdmin, admin.StackedInline):
         return f"{occasion.confirmed_count} / {occasion.waitlisted_count}"
 
 
-class AgendaItemInline(LocalDatesAdmin, TeamScopedAdmin, admin.TabularInline):
+class AgendaItemInline(LocalDatesAdmin, TeamScopedAdmin, nested_admin.NestedTabularInline):
     model = AgendaItem
     formset = AgendaItemFormSet
     team_path = "event__team"
     fields = ["day_part", "starts", "ends", "title", "kind", "speakers", "description"]
     autocomplete_fields = ["speakers"]
     extra = 0
+    add_label = _("Add a programme item")
     formfield_overrides = {
         # The admin's default textarea makes every row of the programme ten lines high.
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})}
@@ -163,6 +195,10 @@ class AgendaItemInline(LocalDatesAdmin, TeamScopedAdmin, admin.TabularInline):
     class Media:
         # Narrower rows, so that the delete column stays in a 1400 px window.
         css = {"all": ["admin/events/programme.css"]}
+
+
+class EventDocumentInline(nested_admin.NestedTabularInlineMixin, DocumentInline):
+    add_label = _("Add a document")
 
 
 def _sum_of_capacity():
@@ -174,7 +210,17 @@ def _count_of(status: str):
 
 
 @admin.register(Event)
-class EventAdmin(EventPages, EventActions, LocalDatesAdmin, TeamScopedAdmin, admin.ModelAdmin):
+class EventAdmin(
+    EventPublishing,
+    EventMessages,
+    EventDashboard,
+    EventPages,
+    EventActions,
+    EventPageAdmin,
+    LocalDatesAdmin,
+    TeamScopedAdmin,
+    nested_admin.NestedModelAdmin,
+):
     team_path = "team"
     form = EventAdminForm
     # Status and seats before the wide columns, so a 1400 px window shows them; the series is a filter.
@@ -195,10 +241,9 @@ class EventAdmin(EventPages, EventActions, LocalDatesAdmin, TeamScopedAdmin, adm
     readonly_fields = ["starts_at", "ends_at", "published_at", "created_at"]
 
     def get_readonly_fields(self, request, obj=None):
-        # After creation the status changes only through the Publish and Cancel actions, which
-        # go through events.services (a cancellation tells everyone registered).
-        fields = super().get_readonly_fields(request, obj)
-        return [*fields, "status"] if obj is not None else fields
+        # The status changes only through the Publish and Cancel pages and actions, which go
+        # through events.services (a cancellation tells everyone registered); never a field.
+        return [*super().get_readonly_fields(request, obj), "status"]
 
     def has_delete_permission(self, request, obj=None):
         # An event people registered for is cancelled, never deleted: deleting would drop
@@ -244,7 +289,7 @@ class EventAdmin(EventPages, EventActions, LocalDatesAdmin, TeamScopedAdmin, adm
         ),
         (_("Status"), {"fields": ["status", ("starts_at", "ends_at"), ("published_at", "created_at")]}),
     ]
-    inlines = [OccasionInline, AgendaItemInline, DocumentInline]
+    inlines = [OccasionInline, AgendaItemInline, EventDocumentInline]
     actions = ["publish", "cancel_event", "duplicate", "write_to_participants"]
 
     def get_queryset(self, request):
@@ -272,28 +317,18 @@ class EventAdmin(EventPages, EventActions, LocalDatesAdmin, TeamScopedAdmin, adm
             },
         )
 
-    def save_model(self, request, obj, form, change):
-        # An event added as published is saved as a draft and published by the service, the
-        # one place that publishes (it sets the publication date).
-        publish = obj.status == Event.Status.PUBLISHED and not change
-        if publish:
-            obj.status = Event.Status.DRAFT
-        super().save_model(request, obj, form, change)
-        if publish:
-            lifecycle.publish_event(obj, organizer=request.user)
-            obj.refresh_from_db(fields=["status", "published_at"])
-
     def save_related(self, request, form, formsets, change):
-        # The occasions and day parts are saved here, after the event's own row: the service
-        # reads what participants were told before they are saved and compares after.
+        # The occasions and day parts (all the nested rows, and the copied day parts) are saved
+        # here, after the event's own row: the service reads what participants were told
+        # before they are saved and compares after.
         schedule = lifecycle.change_schedule(
-            form.instance, lambda: super(EventAdmin, self).save_related(request, form, formsets, change)
+            form.instance, lambda: self.save_event_page(request, form, formsets, change)
         )
         _report_schedule_change(request, self, schedule)
 
 
 @admin.register(Occasion)
-class OccasionAdmin(LocalDatesAdmin, TeamScopedAdmin, admin.ModelAdmin):
+class OccasionAdmin(LocalDatesAdmin, TeamScopedAdmin, nested_admin.NestedModelAdmin):
     team_path = "event__team"
     form = OccasionAdminForm
     list_display = ["__str__", "event", "starts_at", "ends_at", "capacity", "confirmed", "waitlisted"]
@@ -334,6 +369,21 @@ class OccasionAdmin(LocalDatesAdmin, TeamScopedAdmin, admin.ModelAdmin):
             super(OccasionAdmin, self).save_related(request, form, formsets, change)
 
         _report_schedule_change(request, self, lifecycle.change_schedule(occasion.event, save))
+
+    def response_post_save_add(self, request, obj):
+        return self._back_to_event(request, obj) or super().response_post_save_add(request, obj)
+
+    def response_post_save_change(self, request, obj):
+        return self._back_to_event(request, obj) or super().response_post_save_change(request, obj)
+
+    def _back_to_event(self, request, occasion):
+        # The event's page is where occasions are planned; this page is reached from links.
+        event_admin = self.admin_site.get_model_admin(Event)
+        if not event_admin.has_change_permission(request, occasion.event):
+            return None
+        return HttpResponseRedirect(
+            reverse(f"{self.admin_site.name}:events_event_change", args=[occasion.event_id])
+        )
 
     def delete_model(self, request, obj):
         event = obj.event

@@ -9,20 +9,50 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.urls import path, reverse
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import admin_views
+from . import admin_views, selectors
+from .admin_publishing import CancelEventForm, people_told
 from .admin_views import DuplicateForm
 from .errors import EventError
 from .models import Event, Registration
 from .services import lifecycle
 
+# The buttons above an event's page: (URL name, label, the statuses it is offered in; None: all).
+EVENT_TOOLS = [
+    ("dashboard", _("Dashboard"), None),
+    ("publish", _("Publish"), {Event.Status.DRAFT}),
+    ("message", _("Write to participants"), {Event.Status.PUBLISHED}),
+    ("copy", _("Copy as next meeting"), None),
+    ("cancel", _("Cancel event"), {Event.Status.DRAFT, Event.Status.PUBLISHED}),
+    ("occupancy", _("Seats"), None),
+    ("participants", _("Participant list"), None),
+]
+
 
 class EventPages:
     """The pages of one event beside its change form, for organizers who see the event."""
+
+    def event_tools(self, event: Event) -> list[dict]:
+        tools = []
+        for name, label, statuses in EVENT_TOOLS:
+            if statuses is not None and event.status not in statuses:
+                continue
+            try:
+                url = reverse(f"{self.admin_site.name}:events_event_{name}", args=[event.pk])
+            except NoReverseMatch:
+                continue
+            tools.append({"name": name, "url": url, "label": label})
+        return tools
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        event = self.get_object(request, unquote(object_id))
+        extra_context = {**(extra_context or {}), "event_tools": self.event_tools(event) if event else []}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}"
@@ -105,9 +135,23 @@ class EventActions:
 
     @admin.action(description=_("Cancel event"), permissions=["change"])
     def cancel_event(self, request, queryset):
+        # Everyone registered is written to: a confirmation step first, saying how many, with a
+        # personal note for the email (the same as the event's own cancel page).
+        form = CancelEventForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return admin_views.intermediate_page(
+                request,
+                self,
+                template="admin/events/event/cancel_events.html",
+                title=_("Cancel event"),
+                queryset=queryset,
+                action="cancel_event",
+                form=form,
+                people_told=people_told(selectors.people_told_of_cancellation(queryset)),
+            )
         cancelled = notified = 0
         for event in queryset.exclude(status=Event.Status.CANCELLED):
-            notified += lifecycle.cancel_event(event, organizer=request.user)
+            notified += lifecycle.cancel_event(event, organizer=request.user, note=form.cleaned_data["note"])
             self.log_change(request, event, _("Cancelled."))
             cancelled += 1
         self.message_user(
@@ -123,40 +167,12 @@ class EventActions:
 
     @admin.action(description=_("Write to participants"), permissions=["change"])
     def write_to_participants(self, request, queryset):
+        # The message is written, previewed, tested and sent on the event's own page
+        # (admin_messages.EventMessages).
         if queryset.count() != 1:
             self.message_user(request, _("Choose exactly one event to write to."), messages.WARNING)
             return None
-        event = queryset.get()
-        form = admin_views.ParticipantMessageForm(
-            request.POST if "apply" in request.POST else None, event=event
-        )
-        if form.is_valid():
-            count = lifecycle.message_participants(
-                event,
-                subject=form.cleaned_data["subject"],
-                body=form.cleaned_data["body"],
-                organizer=request.user,
-                occasion=form.cleaned_data["occasion"],
-                include_waitlisted=form.cleaned_data["include_waitlisted"],
-                message_key=form.cleaned_data["nonce"],
-            )
-            self.log_change(request, event, _("Wrote to %(count)d participants.") % {"count": count})
-            self.message_user(
-                request,
-                ngettext("%(count)d message is on its way.", "%(count)d messages are on their way.", count)
-                % {"count": count},
-                messages.SUCCESS,
-            )
-            return None
-        return admin_views.intermediate_page(
-            request,
-            self,
-            template="admin/events/event/write_to_participants.html",
-            title=_("Write to participants"),
-            queryset=queryset,
-            action="write_to_participants",
-            form=form,
-        )
+        return redirect(reverse(f"{self.admin_site.name}:events_event_message", args=[queryset.get().pk]))
 
     @admin.action(description=_("Duplicate as next meeting"), permissions=["add"])
     def duplicate(self, request, queryset):

@@ -7,10 +7,8 @@ an event is events.services.lifecycle.copy_event).
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import itertools
-import uuid
 from collections.abc import Iterable
 
 from django import forms
@@ -33,7 +31,7 @@ from members.exports import csv_download, dated_filename
 from members.models import User
 from members.text import normalize
 
-from . import selectors
+from . import admin_schedule, rules, selectors
 from .admin_scoping import needs_visibility
 from .models import DayPart, Event, Occasion, Registration, _validate_reminder_days
 
@@ -131,7 +129,6 @@ class EventAdminForm(forms.ModelForm):
             "quota_release_at",
             "waitlist_policy",
             "reminder_days",
-            "status",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -161,14 +158,7 @@ class EventAdminForm(forms.ModelForm):
 
 
 def _quota_above_seats(quota: int, seats: int) -> str:
-    return _(
-        "%(quota)d seats per organization is more than the event has in all (%(seats)d seats "
-        "on all occasions together)."
-    ) % {"quota": quota, "seats": seats}
-
-
-def _hh_mm(moment: dt.time | dt.datetime) -> str:
-    return moment.strftime("%H:%M")
+    return rules.quota_above_seats(quota, seats).message
 
 
 def _alive(formset) -> list[forms.ModelForm]:
@@ -184,10 +174,16 @@ def _alive(formset) -> list[forms.ModelForm]:
 
 
 class OccasionFormSet(BaseInlineFormSet):
-    """The event page's occasions: the seats per organization fit in the seats of all occasions."""
+    """The event page's occasions: the seats per organization fit in the seats of all occasions,
+    and an occasion that copies the day parts of the one above has something to copy."""
 
     def clean(self):
         super().clean()
+        for plan in admin_schedule.planned_occasions(self):
+            if plan.copy_error:
+                plan.form.add_error(
+                    admin_schedule.COPY_FIELD, forms.ValidationError(plan.copy_error, code="nothing_to_copy")
+                )
         quota = self.instance.organization_quota
         rows = _alive(self)
         if not quota or not rows:
@@ -200,6 +196,14 @@ class OccasionFormSet(BaseInlineFormSet):
 class DayPartFormSet(BaseInlineFormSet):
     """An occasion's day parts (all of them are on its page): they must not overlap."""
 
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if index is not None and index >= self.initial_form_count():
+            # An empty row is numbered after the occasion's saved day parts (and the rows above).
+            saved = [part.number for part in self.get_queryset()]
+            kwargs["initial"] = {"number": max(saved, default=0) + 1 + index - self.initial_form_count()}
+        return kwargs
+
     def get_unique_error_message(self, unique_check):
         # Django's own ("Please correct the duplicate data for number") names the raw field.
         if "number" in unique_check:
@@ -210,70 +214,42 @@ class DayPartFormSet(BaseInlineFormSet):
         super().clean()
         rows = sorted(_alive(self), key=lambda form: form.cleaned_data["starts_at"])
         for earlier, later in itertools.pairwise(rows):
-            if later.cleaned_data["starts_at"] < earlier.cleaned_data["ends_at"]:
-                later.add_error(
-                    "starts_at",
-                    forms.ValidationError(
-                        _("Overlaps day part %(number)d (%(starts)s–%(ends)s).")
-                        % {
-                            "number": earlier.cleaned_data["number"],
-                            "starts": _hh_mm(timezone.localtime(earlier.cleaned_data["starts_at"])),
-                            "ends": _hh_mm(timezone.localtime(earlier.cleaned_data["ends_at"])),
-                        },
-                        code="day_parts_overlap",
-                    ),
-                )
+            number, starts, ends = (earlier.cleaned_data[name] for name in ("number", "starts_at", "ends_at"))
+            error = rules.day_part_overlap((number, starts, ends), later.cleaned_data["starts_at"])
+            if error is not None:
+                later.add_error("starts_at", error)
 
 
 class AgendaItemFormSet(BaseInlineFormSet):
     """The programme: each item's day part exists on some occasion and holds the item's times.
 
-    The day parts are read as saved: they are edited on the occasions' own pages, so on the
-    event page they are what the organizer sees. An event without any day part yet is not
-    checked (the programme may be written before the dates are known)."""
+    On the event page the day parts are those posted with it, copies included (the page sets
+    `occasion_formset`), so that a new event's dates and programme are checked in the same
+    submit; elsewhere the saved ones. An event without any day part yet is not checked (the
+    programme may be written before the dates are known)."""
+
+    occasion_formset = None
 
     def clean(self):
         super().clean()
-        event = self.instance
-        if event.pk is None:
+        if self.occasion_formset is not None:
+            day_parts = admin_schedule.planned_day_parts(self.occasion_formset)
+        elif self.instance.pk is not None:
+            day_parts = DayPart.objects.filter(occasion__event=self.instance)
+        else:
             return
-        windows: dict[int, list[tuple[dt.time, dt.time]]] = {}
-        for part in DayPart.objects.filter(occasion__event=event).order_by("number", "starts_at"):
-            starts, ends = timezone.localtime(part.starts_at), timezone.localtime(part.ends_at)
-            # A day part past midnight holds any time of day.
-            same_day = starts.date() == ends.date()
-            windows.setdefault(part.number, []).append(
-                (starts.time(), ends.time()) if same_day else (dt.time.min, dt.time.max)
-            )
+        windows = rules.day_part_windows(day_parts)
         if not windows:
             return
         for form in _alive(self):
             _check_agenda_item(form, windows)
 
 
-def _check_agenda_item(form, windows: dict[int, list[tuple[dt.time, dt.time]]]) -> None:
-    number, starts, ends = (form.cleaned_data[name] for name in ("day_part", "starts", "ends"))
-    if number not in windows:
-        form.add_error(
-            "day_part",
-            forms.ValidationError(
-                _("There is no day part %(number)d. This event's day parts are: %(numbers)s.")
-                % {"number": number, "numbers": ", ".join(str(n) for n in sorted(windows))},
-                code="no_such_day_part",
-            ),
-        )
-        return
-    if any(start <= starts and ends <= end for start, end in windows[number]):
-        return
-    times = ", ".join(f"{_hh_mm(start)}–{_hh_mm(end)}" for start, end in windows[number])
-    starts_inside = any(start <= starts <= end for start, end in windows[number])
-    form.add_error(
-        "ends" if starts_inside else "starts",
-        forms.ValidationError(
-            _("Outside day part %(number)d (%(times)s).") % {"number": number, "times": times},
-            code="outside_day_part",
-        ),
-    )
+def _check_agenda_item(form, windows: dict[int, list[rules.Window]]) -> None:
+    cleaned = form.cleaned_data
+    problem = rules.agenda_item_problem(cleaned["day_part"], cleaned["starts"], cleaned["ends"], windows)
+    if problem is not None:
+        form.add_error(*problem)
 
 
 class MoveForm(forms.Form):
@@ -300,31 +276,6 @@ def _occasion_choice_label(occasion: Occasion) -> str:
         "capacity": occasion.capacity,
         "waiting": occasion.waitlisted_count,
     }
-
-
-class ParticipantMessageForm(forms.Form):
-    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
-    body = forms.CharField(
-        label=gettext_lazy("Message"),
-        widget=forms.Textarea(attrs={"rows": 10}),
-        help_text=gettext_lazy("Markdown."),
-    )
-    occasion = forms.ModelChoiceField(
-        label=gettext_lazy("Occasion"),
-        queryset=None,
-        required=False,
-        empty_label=gettext_lazy("All occasions"),
-    )
-    include_waitlisted = forms.BooleanField(
-        label=gettext_lazy("Also people on the waiting list"), required=False
-    )
-    # Names this message: a second press of Send (or a resubmitted page) writes no second copy.
-    nonce = forms.CharField(widget=forms.HiddenInput, max_length=64)
-
-    def __init__(self, *args, event, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["occasion"].queryset = event.occasions.all()
-        self.fields["nonce"].initial = uuid.uuid4().hex
 
 
 class DuplicateForm(forms.Form):
@@ -363,22 +314,8 @@ def intermediate_page(
 
 
 def occupancy(request, model_admin, event: Event) -> TemplateResponse:
-    """Seats per occasion and per organization, each table from a single aggregate query."""
-    occasions = list(event.occasions.with_seats().order_by("starts_at", "pk"))
-    for occasion in occasions:
-        occasion.free = max(occasion.capacity - occasion.confirmed_count, 0)
-
-    quota = event.organization_quota if event.quota_applies() else None
-    organizations = selectors.seats_by_organization(event)
-    for row in organizations:
-        row["left"] = None if quota is None else max(quota - row["confirmed"], 0)
-
-    totals = {
-        "capacity": sum(o.capacity for o in occasions),
-        "confirmed": sum(o.confirmed_count for o in occasions),
-        "waitlisted": sum(o.waitlisted_count for o in occasions),
-        "free": sum(o.free for o in occasions),
-    }
+    """Seats per occasion and per organization (selectors.event_seats, which the dashboard reads too)."""
+    seats = selectors.event_seats(event)
     return TemplateResponse(
         request,
         "admin/events/occupancy.html",
@@ -388,11 +325,11 @@ def occupancy(request, model_admin, event: Event) -> TemplateResponse:
             "original": event,
             "event": event,
             "title": _("Seats: %(event)s") % {"event": event},
-            "occasions": occasions,
-            "organizations": organizations,
-            "totals": totals,
-            "quota": quota,
-            "quota_released": event.organization_quota is not None and quota is None,
+            "occasions": seats.occasions,
+            "organizations": seats.organizations,
+            "totals": seats.totals,
+            "quota": seats.quota,
+            "quota_released": seats.quota_released,
         },
     )
 

@@ -3,7 +3,10 @@ calendar apps subscribe to.
 
 Every day part becomes its own VEVENT: a workshop "lunch to lunch" is two meetings with a
 night between, not one 24-hour block. UIDs are stable per registration and day part, so a file
-imported again, or the feed fetched again, updates the entries instead of doubling them.
+imported again, or the feed fetched again, updates the entries instead of doubling them; the
+registration's calendar_sequence (raised by events.services on every change the entries show)
+tells calendar apps which file is newer. A file about a cancelled registration or event has
+METHOD:CANCEL, the one method that makes calendar apps remove what they have.
 """
 
 from __future__ import annotations
@@ -39,6 +42,13 @@ FEED_KEEPS_PAST = dt.timedelta(days=30)
 # How often calendar apps that honour it should fetch the feed again.
 FEED_REFRESH = dt.timedelta(hours=6)
 
+# Each network meets in its own country's time: the event's language is the one thing every
+# event has that says whose it is (the Swedish network writes in Swedish, the Danish network in
+# Danish; an organizer team or a venue says nothing of a country, and online events have no
+# venue). An English event keeps the portal's TIME_ZONE. Stockholm and Copenhagen have had the
+# same offsets since 1980, so no time moves; calendar apps show the zone's name beside it.
+_TIME_ZONE_OF_LANGUAGE = {"sv": "Europe/Stockholm", "da": "Europe/Copenhagen"}
+
 _STATUS = {
     Registration.Status.CONFIRMED: "CONFIRMED",
     Registration.Status.WAITLISTED: "TENTATIVE",
@@ -50,10 +60,39 @@ def _prodid() -> str:
     return f"-//{settings.NETWORK_NAME}//Network portal//EN"
 
 
+def event_time_zone(event: Event) -> ZoneInfo:
+    """The time zone the event's times are written in (see _TIME_ZONE_OF_LANGUAGE)."""
+    return ZoneInfo(_TIME_ZONE_OF_LANGUAGE.get(event.language, settings.TIME_ZONE))
+
+
+def _organizer() -> icalendar.vCalAddress:
+    # RFC 5546 asks for an ORGANIZER in PUBLISH and CANCEL alike; the portal's address is the
+    # same in every file, so a cancellation matches the entry it removes.
+    organizer = icalendar.vCalAddress(f"mailto:{settings.DEFAULT_FROM_EMAIL}")
+    organizer.params["CN"] = settings.NETWORK_NAME
+    return organizer
+
+
 def _status(registration: Registration) -> str:
     if registration.event.status == Event.Status.CANCELLED:
         return "CANCELLED"
     return _STATUS[registration.status]
+
+
+def calendar_method(registration: Registration) -> str:
+    """The METHOD of the registration's own file: CANCEL once the registration or its event is
+    cancelled (calendar apps keep an entry that is only marked CANCELLED), else PUBLISH."""
+    return "CANCEL" if _status(registration) == "CANCELLED" else "PUBLISH"
+
+
+def _uid(registration: Registration, part_number: int) -> str:
+    return f"registration-{registration.pk}-part-{part_number}@{site_host()}"
+
+
+def _add_attendee(vevent: icalendar.Event, registration: Registration) -> None:
+    # A cancellation names whom it removes (RFC 5546, CANCEL); an erased account has no address.
+    if registration.user is not None:
+        vevent.add("attendee", f"mailto:{registration.user.email}")
 
 
 def _summary(registration: Registration) -> str:
@@ -64,7 +103,7 @@ def _summary(registration: Registration) -> str:
 
 def _vevents(registration: Registration, stamp: dt.datetime) -> Iterable[icalendar.Event]:
     event, occasion = registration.event, registration.occasion
-    zone = ZoneInfo(settings.TIME_ZONE)
+    zone = event_time_zone(event)
     event_url = absolute_url(event.get_absolute_url())
     place = ", ".join(
         line.strip() for line in [occasion.venue, *occasion.address.splitlines()] if line.strip()
@@ -78,7 +117,7 @@ def _vevents(registration: Registration, stamp: dt.datetime) -> Iterable[icalend
     location = place or link or (_("Online") if occasion.online_url else "")
     for part in occasion.day_parts.all():
         vevent = icalendar.Event.new(
-            uid=f"registration-{registration.pk}-part-{part.number}@{site_host()}",
+            uid=_uid(registration, part.number),
             stamp=stamp,
             start=part.starts_at.astimezone(zone),
             end=part.ends_at.astimezone(zone),
@@ -86,15 +125,19 @@ def _vevents(registration: Registration, stamp: dt.datetime) -> Iterable[icalend
             description="\n\n".join(description),
             url=event_url,
             status=_status(registration),
+            organizer=_organizer(),
         )
+        vevent.add("sequence", registration.calendar_sequence)
+        if vevent["STATUS"] == "CANCELLED":
+            _add_attendee(vevent, registration)
         if location:
             vevent.add("location", location)
         yield vevent
 
 
-def _calendar(registrations: Iterable[Registration], **properties) -> bytes:
+def _calendar(registrations: Iterable[Registration], method: str = "PUBLISH", **properties) -> bytes:
     stamp = timezone.now().astimezone(dt.UTC)
-    calendar = icalendar.Calendar.new(prodid=_prodid(), method="PUBLISH", **properties)
+    calendar = icalendar.Calendar.new(prodid=_prodid(), method=method, **properties)
     for registration in registrations:
         for vevent in _vevents(registration, stamp):
             calendar.add_component(vevent)
@@ -112,7 +155,39 @@ def _calendar(registrations: Iterable[Registration], **properties) -> bytes:
 
 def registration_calendar(registration: Registration) -> bytes:
     """An .ics file of one registration, a VEVENT per day part of its occasion."""
-    return _calendar([registration], uid=f"registration-{registration.pk}@{site_host()}")
+    return _calendar(
+        [registration],
+        method=calendar_method(registration),
+        uid=f"registration-{registration.pk}@{site_host()}",
+    )
+
+
+def moved_away_calendar(registration: Registration) -> bytes | None:
+    """After a move: a CANCEL of the day parts the old occasion had beyond the new one's (the
+    others keep their UIDs and are updated by the new file), or None when there are none.
+
+    Which occasion it came from is not kept, so every day-part number another occasion of the
+    event has is cancelled; a cancel of an entry a calendar never had changes nothing."""
+    kept = {part.number for part in registration.occasion.day_parts.all()}
+    gone = sorted(set(selectors.day_part_numbers(registration.event_id)) - kept)
+    if not gone:
+        return None
+    stamp = timezone.now().astimezone(dt.UTC)
+    calendar = icalendar.Calendar.new(
+        prodid=_prodid(), method="CANCEL", uid=f"registration-{registration.pk}-moved@{site_host()}"
+    )
+    for number in gone:
+        vevent = icalendar.Event.new(
+            uid=_uid(registration, number),
+            stamp=stamp,
+            summary=registration.event.title,
+            status="CANCELLED",
+            organizer=_organizer(),
+        )
+        vevent.add("sequence", registration.calendar_sequence)
+        _add_attendee(vevent, registration)
+        calendar.add_component(vevent)
+    return calendar.to_ical()
 
 
 def feed_calendar(user: User) -> bytes:

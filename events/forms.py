@@ -2,6 +2,7 @@ import datetime as dt
 
 from django import forms
 from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from members.text import PersonTextField
@@ -79,15 +80,33 @@ class RegistrationForm(forms.Form):
             del self.fields["diet"]
 
 
+def _move_choice(occasion: Occasion) -> str:
+    # The seats are in the option itself: a member moving should not have to look up which
+    # date is full (a move to a full date keeps a seat, or joins the waiting list).
+    if occasion.seats_left:
+        return ngettext(
+            "%(occasion)s (%(left)d seat left)", "%(occasion)s (%(left)d seats left)", occasion.seats_left
+        ) % {"occasion": occasion.display_label, "left": occasion.seats_left}
+    return gettext("%(occasion)s (full – waiting list)") % {"occasion": occasion.display_label}
+
+
 class MoveForm(forms.Form):
+    # An empty first choice: a preselected date would be one press away from an unintended move.
     occasion = forms.ModelChoiceField(
         label=_("Move to"),
         queryset=Occasion.objects.none(),
-        empty_label=None,
-        error_messages={"invalid_choice": _("Choose one of the other occasions of this event.")},
+        empty_label=_("Choose a date"),
+        error_messages={
+            "required": _("Choose the date to move to."),
+            "invalid_choice": _("Choose one of the other occasions of this event."),
+        },
     )
 
     def __init__(self, *args, registration: Registration, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["occasion"].queryset = registration.event.occasions.exclude(pk=registration.occasion_id)
-        self.fields["occasion"].label_from_instance = lambda occasion: occasion.display_label
+        self.fields["occasion"].queryset = (
+            registration.event.occasions.with_seats()
+            .exclude(pk=registration.occasion_id)
+            .order_by("starts_at", "pk")
+        )
+        self.fields["occasion"].label_from_instance = _move_choice

@@ -8,24 +8,29 @@ files are rendered, and a notice that is no longer true when its turn comes (a c
 registration cancelled since, a reminder for a cancelled event) is withdrawn instead of sent.
 
 events.services calls the writing functions; nothing else writes these messages. This module
-does not import events.services (services import it).
+does not import events.services (services import it). An organizer's message is also rendered
+for the admin's preview and sent once to its organizer as a test (organizer_message_email,
+send_organizer_test), with the same code the worker renders it with.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from email.utils import make_msgid
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from mail import services as outbox
-from mail.links import absolute_url
+from mail.links import absolute_url, in_language, site_host
 from mail.models import OutgoingMessage
 from mail.sending import NoLongerTrue, Rendered
 
-from .calendar import registration_calendar
+from .calendar import calendar_method, moved_away_calendar, registration_calendar
 from .markup import render_markdown
 from .models import MAX_REMINDER_DAYS, Event, Occasion, Registration, RegistrationLog
 from .rules import cancellation_deadline
@@ -152,9 +157,14 @@ def occasion_changed(occasion: Occasion, changes: list[str], key: str) -> int:
     return _defer_to_each(registrations, kind="event_changed", key=key, about={"changes": changes})
 
 
-def event_cancelled(event: Event) -> int:
+def event_cancelled(event: Event, *, note: str = "") -> int:
+    """Tell everyone registered (confirmed or waiting) that the event is cancelled, with the
+    organizer's personal `note` (plain text) if any."""
     registrations = Registration.objects.active().filter(event=event)
-    return _defer_to_each(registrations, kind="event_cancelled", key=f"event-cancelled:{event.pk}", about={})
+    about = {"note": note} if note else {}
+    return _defer_to_each(
+        registrations, kind="event_cancelled", key=f"event-cancelled:{event.pk}", about=about
+    )
 
 
 def reminder(registration: Registration, days: int) -> None:
@@ -171,6 +181,11 @@ def reminder(registration: Registration, days: int) -> None:
         team_id=registration.event.team_id,
         about={"registration": registration.pk, "days": days},
     )
+
+
+def sender_name(organizer) -> str:
+    """How an organizer signs a message to participants."""
+    return organizer.full_name or organizer.email
 
 
 def organizer_message(registrations, *, subject: str, body: str, key: str, sender_name: str) -> int:
@@ -190,6 +205,8 @@ def _reply_to(event: Event) -> str:
 
 
 def _context(registration: Registration) -> dict:
+    # The pages the email links to open in the email's language (mail.links.in_language).
+    language = _language(registration.user)
     return {
         "user": registration.user,
         "registration": registration,
@@ -200,19 +217,30 @@ def _context(registration: Registration) -> dict:
         "position": waitlist_position(registration),
         "wait_reason": registration.get_wait_reason_display() if registration.wait_reason else "",
         "deadline": cancellation_deadline(registration.event),
-        "event_url": absolute_url(registration.event.get_absolute_url()),
-        "registrations_url": absolute_url(reverse("events:my_registrations")),
+        "event_url": in_language(absolute_url(registration.event.get_absolute_url()), language),
+        "registrations_url": in_language(absolute_url(reverse("events:my_registrations")), language),
     }
 
 
-def _ics_attachment(registration: Registration) -> list[dict]:
-    return [
+def _ics_attachment(registration: Registration, *, moved: bool = False) -> list[dict]:
+    # The mimetype's method must be the file's METHOD, or mail clients ignore the file's intent.
+    attachments = [
         {
             "filename": f"{registration.event.slug}.ics",
             "content": registration_calendar(registration).decode(),
-            "mimetype": "text/calendar; charset=utf-8; method=PUBLISH",
+            "mimetype": f"text/calendar; charset=utf-8; method={calendar_method(registration)}",
         }
     ]
+    moved_away = moved_away_calendar(registration) if moved else None
+    if moved_away is not None:
+        attachments.append(
+            {
+                "filename": f"{registration.event.slug}-cancelled.ics",
+                "content": moved_away.decode(),
+                "mimetype": "text/calendar; charset=utf-8; method=CANCEL",
+            }
+        )
+    return attachments
 
 
 def _registration(pk: int) -> Registration:
@@ -233,7 +261,7 @@ def _rendered(
     language = message.language or _language(registration.user)
     with translation.override(language):
         context = {**_context(registration), **extra}
-        attachments = _ics_attachment(registration) if ics else []
+        attachments = _ics_attachment(registration, moved=extra.get("moved", False)) if ics else []
     subject, text, html = outbox.render(message.kind, context, language)
     return Rendered(subject, text, html, attachments, _reply_to(registration.event))
 
@@ -267,7 +295,9 @@ def render_event_changed(message: OutgoingMessage) -> Rendered:
 
 
 def render_event_cancelled(message: OutgoingMessage) -> Rendered:
-    return _rendered(message, _registration(message.about["registration"]), {})
+    # The organizer's note goes as written; the HTML template escapes it.
+    note = message.about.get("note", "")
+    return _rendered(message, _registration(message.about["registration"]), {"note": note})
 
 
 def render_reminder(message: OutgoingMessage) -> Rendered:
@@ -279,16 +309,58 @@ def render_reminder(message: OutgoingMessage) -> Rendered:
     return _rendered(message, registration, {"days": message.about["days"]})
 
 
+def organizer_message_email(
+    event: Event, user, *, subject: str, body: str, sender: str, language: str
+) -> Rendered:
+    """An organizer's message as `user` gets it, in `language`: what the worker sends each
+    participant, what the admin's message page previews and what its test sends the organizer.
+    The body is Markdown, sanitized by render_markdown; the plain text carries it as written."""
+    with translation.override(language):
+        context = {
+            "user": user,
+            "event": event,
+            "event_url": absolute_url(event.get_absolute_url()),
+            "message_subject": subject,
+            "body": body,
+            "body_html": render_markdown(body),
+            "sender": sender,
+        }
+    rendered_subject, text, html = outbox.render("organizer_message", context, language)
+    return Rendered(rendered_subject, text, html, [], _reply_to(event))
+
+
 def render_organizer_message(message: OutgoingMessage) -> Rendered:
     # The organizer's words go as written, whatever has changed since.
-    body = message.about["body"]
-    extra = {
-        "message_subject": message.about["subject"],
-        "body": body,
-        "body_html": render_markdown(body),
-        "sender": message.about["sender"],
-    }
-    return _rendered(message, _registration(message.about["registration"]), extra, ics=False)
+    registration = _registration(message.about["registration"])
+    return organizer_message_email(
+        registration.event,
+        registration.user,
+        subject=message.about["subject"],
+        body=message.about["body"],
+        sender=message.about["sender"],
+        language=message.language or _language(registration.user),
+    )
+
+
+def send_organizer_test(event: Event, *, subject: str, body: str, organizer, language: str) -> None:
+    """The organizer's message once, to the organizer alone, as a participant gets it, with the
+    subject marked as a test. Straight over SMTP, like a newsletter's test: it is nobody's
+    message in the outbox, and an SMTP error reaches the caller, who shows it."""
+    rendered = organizer_message_email(
+        event, organizer, subject=subject, body=body, sender=sender_name(organizer), language=language
+    )
+    with translation.override(language):
+        marked = f"{gettext('[TEST]')} {rendered.subject}"
+    message = EmailMultiAlternatives(
+        subject=marked,
+        body=rendered.text,
+        from_email=outbox.default_from(),
+        to=[organizer.email],
+        reply_to=[rendered.reply_to] if rendered.reply_to else None,
+        headers={"Message-ID": make_msgid(domain=site_host())},
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    get_connection().send_messages([message])
 
 
 RENDERERS = {

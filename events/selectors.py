@@ -3,9 +3,11 @@ SQL queries however many events, occasions and registrations there are. Nothing 
 anything, and nothing here imports events.services (services read through this module)."""
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, TextChoices, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from members.models import User
 
@@ -110,8 +112,21 @@ def registrations_with_people() -> QuerySet:
 
 
 def registrations_with_schedule() -> QuerySet:
-    """Registrations with what a calendar entry shows: event, occasion and its day parts."""
-    return Registration.objects.select_related("event", "occasion").prefetch_related("occasion__day_parts")
+    """Registrations with what a calendar entry shows: event, occasion and its day parts, and
+    the member (a cancellation names its attendee)."""
+    return Registration.objects.select_related("event", "occasion", "user").prefetch_related(
+        "occasion__day_parts"
+    )
+
+
+def day_part_numbers(event_id: int) -> list[int]:
+    """Every day-part number any occasion of the event has (1, 2 for lunch to lunch)."""
+    return list(
+        DayPart.objects.filter(occasion__event_id=event_id)
+        .order_by("number")
+        .values_list("number", flat=True)
+        .distinct()
+    )
 
 
 def feed_registrations(user: User, *, ended_since: dt.datetime) -> QuerySet:
@@ -123,6 +138,35 @@ def feed_registrations(user: User, *, ended_since: dt.datetime) -> QuerySet:
         .filter(user=user, occasion__ends_at__gte=ended_since)
         .order_by("occasion__starts_at", "pk")
     )
+
+
+class MessageRecipients(TextChoices):
+    """Whom an organizer's message to the participants of an event goes to."""
+
+    CONFIRMED = "confirmed", gettext_lazy("Confirmed participants")
+    WAITLISTED = "waitlisted", gettext_lazy("People on the waiting list")
+    BOTH = "both", gettext_lazy("Both confirmed and waiting")
+
+
+_STATUSES_OF = {
+    MessageRecipients.CONFIRMED: (Registration.Status.CONFIRMED,),
+    MessageRecipients.WAITLISTED: (Registration.Status.WAITLISTED,),
+    MessageRecipients.BOTH: Registration.ACTIVE,
+}
+
+
+def message_recipients(
+    event: Event, *, recipients: str = MessageRecipients.CONFIRMED, occasion: Occasion | None = None
+) -> QuerySet:
+    """The registrations an organizer's message reaches: the one rule behind both the count the
+    message page shows and the messages lifecycle.message_participants writes. An erased
+    account's registration stays as a count but has nobody to write to."""
+    registrations = Registration.objects.filter(
+        event=event, status__in=_STATUSES_OF[MessageRecipients(recipients)], user__isnull=False
+    )
+    if occasion is not None:
+        registrations = registrations.filter(occasion=occasion)
+    return registrations
 
 
 def calendar_feed_by_token(token: str) -> CalendarFeed | None:
@@ -150,12 +194,23 @@ def colleagues_choices(user, event: Event) -> QuerySet:
 
 
 def my_registrations(user) -> QuerySet:
+    """The member's registrations, one per event: the current one, or the last cancelled one
+    while its occasion is still to come (registering again after cancelling, or cancelling
+    twice, would otherwise list the same occasion twice). Upcoming occasions first, soonest
+    first; then past ones, latest first."""
+    now = timezone.now()
+    later = Registration.objects.filter(user=OuterRef("user"), event=OuterRef("event"), pk__gt=OuterRef("pk"))
     return (
         Registration.objects.filter(user=user)
-        .exclude(status=Registration.Status.CANCELLED, occasion__ends_at__lt=timezone.now())
+        .exclude(status=Registration.Status.CANCELLED, occasion__ends_at__lt=now)
+        .exclude(Exists(later))
         .select_related("event", "occasion", "event__main_theme")
-        .prefetch_related("occasion__day_parts")
-        .order_by("-occasion__starts_at")
+        .prefetch_related(Prefetch("occasion__day_parts", queryset=DayPart.objects.order_by("number")))
+        .annotate(
+            is_past=Case(When(occasion__ends_at__lt=now, then=Value(True)), default=Value(False)),
+            upcoming_start=Case(When(occasion__ends_at__gte=now, then=F("occasion__starts_at"))),
+        )
+        .order_by("is_past", F("upcoming_start").asc(nulls_last=True), "-occasion__starts_at", "-pk")
     )
 
 
@@ -205,6 +260,40 @@ def seats_by_organization(event: Event) -> list[dict]:
     )
 
 
+@dataclass
+class EventSeats:
+    """The seats of one event as the occupancy page and the dashboard show them."""
+
+    occasions: list[Occasion]  # with confirmed_count, waitlisted_count and free
+    organizations: list[dict]  # seats_by_organization's rows with "left" (None: no quota applies)
+    totals: dict[str, int]
+    quota: int | None  # the seats per organization now; None without a quota or once released
+    quota_released: bool
+
+
+def event_seats(event: Event) -> EventSeats:
+    """Seats per occasion and per organization, each from a single aggregate query."""
+    occasions = list(event.occasions.with_seats().order_by("starts_at", "pk"))
+    for occasion in occasions:
+        occasion.free = max(occasion.capacity - occasion.confirmed_count, 0)
+    quota = event.organization_quota if event.quota_applies() else None
+    organizations = seats_by_organization(event)
+    for row in organizations:
+        row["left"] = None if quota is None else max(quota - row["confirmed"], 0)
+    return EventSeats(
+        occasions=occasions,
+        organizations=organizations,
+        totals={
+            "capacity": sum(o.capacity for o in occasions),
+            "confirmed": sum(o.confirmed_count for o in occasions),
+            "waitlisted": sum(o.waitlisted_count for o in occasions),
+            "free": sum(o.free for o in occasions),
+        },
+        quota=quota,
+        quota_released=event.organization_quota is not None and quota is None,
+    )
+
+
 def waitlist_position(registration: Registration) -> int | None:
     """1 for the next in line on the registration's occasion, in the event's waiting-list order
     (someone whose organization's seats are used may still be passed by others)."""
@@ -240,8 +329,9 @@ def waitlist_position(registration: Registration) -> int | None:
 def organization_seats_left(
     event: Event, organization_id: int | None, at: dt.datetime | None = None
 ) -> int | None:
-    """Seats the organization may still take in the event, or None when no quota applies."""
-    if organization_id is None or not event.quota_applies(at):
+    """Seats the organization may still take in the event, or None when no quota applies (none
+    does once the event is cancelled: there are no seats to take)."""
+    if organization_id is None or event.is_cancelled or not event.quota_applies(at):
         return None
     used = Registration.objects.confirmed().filter(event=event, organization_id=organization_id).count()
     return max(event.organization_quota - used, 0)
@@ -286,3 +376,14 @@ def schedule_snapshot(event: Event) -> dict[int, dict]:
         }
         for occasion in Occasion.objects.filter(event=event).prefetch_related("day_parts")
     }
+
+
+def people_told_of_cancellation(events: QuerySet) -> dict[str, int]:
+    """How many people a cancellation of `events` tells: the confirmed and the waiting of the
+    events not cancelled yet, with an account to write to (events.notifications.event_cancelled)."""
+    return Registration.objects.filter(
+        event__in=events.exclude(status=Event.Status.CANCELLED), user__isnull=False
+    ).aggregate(
+        confirmed=Count("pk", filter=Q(status=Registration.Status.CONFIRMED)),
+        waiting=Count("pk", filter=Q(status=Registration.Status.WAITLISTED)),
+    )

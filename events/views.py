@@ -40,6 +40,11 @@ def _registration_for(request, pk: int) -> Registration:
 
 def outcome_message(registration: Registration) -> str:
     occasion = registration.occasion.display_label
+    if registration.standing == Registration.Standing.EVENT_CANCELLED:
+        return _(
+            "You were registered for %(occasion)s. The event is cancelled, so your registration "
+            "has lapsed; there is nothing you need to do."
+        ) % {"occasion": occasion}
     if registration.status == Registration.Status.CONFIRMED:
         return _("You have a seat on %(occasion)s.") % {"occasion": occasion}
     position = selectors.waitlist_position(registration)
@@ -47,13 +52,13 @@ def outcome_message(registration: Registration) -> str:
     if reason == Registration.WaitReason.UNVERIFIED:
         return _(
             "An organizer has not yet verified that you work at %(organization)s, so you are on the "
-            "waiting list (number %(position)d) until then."
-        ) % {"organization": registration.organization, "position": position}
+            "waiting list for %(occasion)s (number %(position)d) until then."
+        ) % {"organization": registration.organization, "occasion": occasion, "position": position}
     if reason == Registration.WaitReason.QUOTA:
         return _(
             "The seats set aside for %(organization)s are taken. You are number %(position)d on the waiting "
-            "list and get a seat if a colleague cancels or unused seats are released."
-        ) % {"organization": registration.organization, "position": position}
+            "list for %(occasion)s and get a seat if a colleague cancels or unused seats are released."
+        ) % {"organization": registration.organization, "occasion": occasion, "position": position}
     return _("%(occasion)s is full. You are number %(position)d on its waiting list.") % {
         "occasion": occasion,
         "position": position,
@@ -90,9 +95,11 @@ def event_detail(request, slug: str):
 def _detail_context(request, event: Event, form: RegistrationForm | None = None) -> dict:
     user = request.user
     registration = selectors.active_registration(user, event)
-    waiting = registration is not None and registration.status == Registration.Status.WAITLISTED
     if registration is not None:
         registration.event = event  # the row this page read already
+    # Once the event is cancelled a registration holds nothing to move or give up.
+    holds_place = registration is not None and registration.holds_place
+    waiting = holds_place and registration.status == Registration.Status.WAITLISTED
     context = {
         "event": event,
         "occasions": event.occasions.all(),
@@ -107,7 +114,7 @@ def _detail_context(request, event: Event, form: RegistrationForm | None = None)
     if user.is_authenticated:
         context.update(
             outcome=outcome_message(registration) if registration else "",
-            move_form=MoveForm(registration=registration) if registration else None,
+            move_form=MoveForm(registration=registration) if holds_place else None,
             free_elsewhere=selectors.occasions_with_a_seat_for(
                 user, event, exclude_id=registration.occasion_id
             )
@@ -115,7 +122,7 @@ def _detail_context(request, event: Event, form: RegistrationForm | None = None)
             else [],
             organization_seats_left=selectors.organization_seats_left(event, user.organization_id),
             colleagues=selectors.colleagues_choices(user, event),
-            is_coordinator=bool(selectors.colleagues_for(user)),
+            is_coordinator=not event.is_cancelled and bool(selectors.colleagues_for(user)),
         )
     return context
 

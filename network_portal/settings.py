@@ -13,6 +13,7 @@ import xstatic.pkg.bootstrap
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from network_portal.email_url import email_settings
 from network_portal.secret_key import HOW_TO_MAKE_ONE as HOW_TO_MAKE_A_SECRET_KEY
 from network_portal.secret_key import weakness as secret_key_weakness
 
@@ -46,6 +47,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is not set (comma-separated host names).")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A refused form (expired page, blocked cookies) gets the portal's 403 page, not Django's English one.
+CSRF_FAILURE_VIEW = "network_portal.errors.csrf_failure"
 
 NETWORK_NAME = env.str("NETWORK_NAME", default="Green Mobility Network")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
@@ -64,6 +67,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    # The event page's nested inlines (occasions with their day parts); see events.admin_event_page.
+    "nested_admin",
     "mail",
     "members",
     "events",
@@ -76,6 +81,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Before anything reads the session or the database: a NUL in the request is a 400, not a 500.
     "network_portal.middleware.RefuseNullCharactersMiddleware",
+    # The site (feeds, "view on site", account emails) as SITE_URL and NETWORK_NAME say now.
+    "network_portal.middleware.SiteFromSettingsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -83,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "members.middleware.PreferredLanguageMiddleware",
+    # After the member's preference: a page opened from an email speaks the email's language.
+    "network_portal.middleware.EmailLinkLanguageMiddleware",
     "members.middleware.ProfileCompletionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -181,7 +190,7 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 DOCUMENT_MAX_UPLOAD_MB = env.int("DOCUMENT_MAX_UPLOAD_MB", default=25)
 
 # Email: printed to the console unless EMAIL_URL names a real server (smtp://user:pw@host:587).
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_CONFIG = email_settings(env.str("EMAIL_URL", default="consolemail://"), BASE_DIR)
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

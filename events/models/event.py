@@ -138,7 +138,8 @@ def _validate_reminder_days(value) -> None:
         isinstance(d, int) and 1 <= d <= MAX_REMINDER_DAYS for d in value
     ):
         raise ValidationError(
-            _("Enter a list of whole days between 1 and %(max)d, e.g. [7, 1].") % {"max": MAX_REMINDER_DAYS}
+            _("Enter whole days between 1 and %(max)d, separated by commas, e.g. 7, 1.")
+            % {"max": MAX_REMINDER_DAYS}
         )
 
 

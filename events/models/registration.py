@@ -47,6 +47,14 @@ class Registration(PersonTextModel, models.Model):
         QUOTA = "quota", _("The organization's seats are used")
         UNVERIFIED = "unverified", _("Organization membership not yet verified")
 
+    class Standing(models.TextChoices):
+        """What a registration means to its member now (see `standing`)."""
+
+        CONFIRMED = "confirmed", _("Confirmed")
+        WAITLISTED = "waitlisted", _("On the waiting list")
+        CANCELLED = "cancelled", pgettext_lazy("registration status", "Cancelled")
+        EVENT_CANCELLED = "event_cancelled", _("Event cancelled")
+
     ACTIVE = (Status.CONFIRMED, Status.WAITLISTED)
     # Members write their needs themselves: normalized on every validation (members.text).
     person_text_fields = ("diet", "accessibility")
@@ -91,6 +99,10 @@ class Registration(PersonTextModel, models.Model):
     attended = models.BooleanField(_("attended"), null=True, blank=True)
     # The smallest reminder offset (days) already sent, so each reminder goes once.
     last_reminder_days = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    # The calendar entries' SEQUENCE (RFC 5545): raised by events.services whenever what the
+    # member's calendar shows changes (a move, new times or place, a seat, a cancellation), so
+    # calendar apps take the newer file instead of keeping the entry they have.
+    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
 
     objects = RegistrationQuerySet.as_manager()
 
@@ -115,6 +127,23 @@ class Registration(PersonTextModel, models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    @property
+    def standing(self) -> str:
+        """The member's view of the registration: once the event is cancelled, a seat or a place
+        in the queue is worth nothing, whatever `status` still records for the organizers."""
+        if self.is_active and self.event.status == Event.Status.CANCELLED:
+            return self.Standing.EVENT_CANCELLED
+        return self.Standing(self.status).value
+
+    @property
+    def standing_label(self) -> str:
+        return self.Standing(self.standing).label
+
+    @property
+    def holds_place(self) -> bool:
+        """Whether the member has a seat or a waiting-list place to use, move or give up."""
+        return self.standing in (self.Standing.CONFIRMED, self.Standing.WAITLISTED)
 
 
 class RegistrationLog(models.Model):

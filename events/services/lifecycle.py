@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 
 from members.models import User
 
-from .. import notifications, selectors
+from .. import checklist, notifications, selectors
 from ..errors import EventError
 from ..models import DayPart, Event, Occasion, Registration
-from .registrations import lock_event, promote_locked, promote_waitlist
+from .registrations import calendar_changed, lock_event, promote_locked, promote_waitlist
 
 Status = Registration.Status
 
@@ -48,6 +48,9 @@ def publish_event(event: Event, *, organizer: User, at: dt.datetime | None = Non
 
     A cancelled event stays cancelled: its participants were told it will not take place, and
     publishing would put them back on it without a word. Copy it to plan it again.
+
+    An event with a blocking item on its publication checklist (events.checklist: no date, no
+    seats, a registration window that cannot work …) is refused with the items' messages.
     """
     event = lock_event(event.pk)
     if event.status == Event.Status.PUBLISHED:
@@ -55,6 +58,13 @@ def publish_event(event: Event, *, organizer: User, at: dt.datetime | None = Non
     if event.status == Event.Status.CANCELLED:
         raise EventError(
             _("%(event)s is cancelled; copy it to plan it again.") % {"event": event.title}, "cancelled"
+        )
+    blocking = checklist.publication_checklist(event, at=at).blocking
+    if blocking:
+        raise EventError(
+            _("%(event)s cannot be published yet: %(problems)s")
+            % {"event": event.title, "problems": " ".join(item.message for item in blocking)},
+            "not_ready",
         )
     event.status = Event.Status.PUBLISHED
     # The first publication is the news date (feeds); taking a draft back and forth keeps it.
@@ -99,6 +109,39 @@ def _unique_slug(base: str) -> str:
 def _later(moment: dt.datetime, shift: dt.timedelta) -> dt.datetime:
     # By the local clock: a meeting at 13:00 stays at 13:00 across a change to or from summer time.
     return timezone.localtime(moment) + shift
+
+
+@dataclass(frozen=True)
+class DayPartTimes:
+    """A day part as planned, saved or not yet (the event page's rows as posted)."""
+
+    number: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+def shifted_day_parts(day_parts: Iterable[DayPartTimes], days: int) -> list[DayPartTimes]:
+    """The same day parts `days` later by the local clock, as the next occasion of a workshop
+    that runs "lunch to lunch" each week."""
+    shift = dt.timedelta(days=days)
+    return [
+        DayPartTimes(part.number, _later(part.starts_at, shift), _later(part.ends_at, shift))
+        for part in day_parts
+    ]
+
+
+@transaction.atomic
+def copy_day_parts(occasion: Occasion, day_parts: Iterable[DayPartTimes], *, days: int) -> list[DayPart]:
+    """Give an occasion without day parts copies of `day_parts` (another occasion's), `days`
+    later. The caller changes the schedule through change_schedule, which tells participants."""
+    if occasion.day_parts.exists():
+        raise EventError(
+            _("This occasion has day parts already; copy only onto an empty one."), "has_day_parts"
+        )
+    return DayPart.objects.bulk_create(
+        DayPart(occasion=occasion, number=part.number, starts_at=part.starts_at, ends_at=part.ends_at)
+        for part in shifted_day_parts(day_parts, days)
+    )
 
 
 @transaction.atomic
@@ -174,6 +217,7 @@ def announce_changes(event: Event, before: dict[int, dict], *, at: dt.datetime |
         changes = [aspect for aspect in ("time", "place", "link") if old[aspect] != new[aspect]]
         if changes:
             occasion = Occasion.objects.get(pk=occasion_id)
+            calendar_changed(Registration.objects.active().filter(occasion=occasion))
             if "time" in changes:
                 # A new date gets its own reminders, even for people reminded of the old one.
                 Registration.objects.filter(occasion=occasion).update(last_reminder_days=None)
@@ -184,16 +228,18 @@ def announce_changes(event: Event, before: dict[int, dict], *, at: dt.datetime |
 
 
 @transaction.atomic
-def cancel_event(event: Event, *, organizer: User) -> int:
-    """Cancel the event and tell everyone registered; registrations stay as they are for the
-    record. Returns the number of notices written: one INSERT for all of them, rendered by the
-    worker, so the lock is held for a fixed number of queries whatever the number of people."""
+def cancel_event(event: Event, *, organizer: User, note: str = "") -> int:
+    """Cancel the event and tell everyone registered, with the organizer's `note` in the email;
+    registrations stay as they are for the record. Returns the number of notices written: one
+    INSERT for all of them, rendered by the worker, so the lock is held for a fixed number of
+    queries whatever the number of people."""
     event = lock_event(event.pk)
     if event.status == Event.Status.CANCELLED:
         return 0
     event.status = Event.Status.CANCELLED
     event.save(update_fields=["status"])
-    return notifications.event_cancelled(event)
+    calendar_changed(Registration.objects.active().filter(event=event))
+    return notifications.event_cancelled(event, note=note.strip())
 
 
 @transaction.atomic
@@ -204,22 +250,19 @@ def message_participants(
     body: str,
     organizer: User,
     occasion: Occasion | None = None,
-    include_waitlisted: bool = False,
+    recipients: str = selectors.MessageRecipients.CONFIRMED,
     message_key: str = "",
 ) -> int:
-    """An organizer's message to the participants of an event or one occasion. The same
+    """An organizer's message to the participants of an event or one occasion: the confirmed,
+    the waiting list or both (`recipients`, a selectors.MessageRecipients). The same
     `message_key` twice (a double submit) writes each participant's copy once. A fixed number
     of queries however many participants (the worker renders each copy)."""
-    registrations = Registration.objects.filter(event=event)
-    registrations = registrations.active() if include_waitlisted else registrations.confirmed()
-    if occasion is not None:
-        registrations = registrations.filter(occasion=occasion)
     return notifications.organizer_message(
-        registrations,
+        selectors.message_recipients(event, recipients=recipients, occasion=occasion),
         subject=subject,
         body=body,
         key=f"organizer-message:{event.pk}:{message_key or timezone.now().timestamp()}",
-        sender_name=organizer.full_name or organizer.email,
+        sender_name=notifications.sender_name(organizer),
     )
 
 

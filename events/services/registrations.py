@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -67,6 +68,12 @@ def log_change(
         # The email is written in this same transaction (the outbox), so it exists exactly
         # when the change does.
         notifications.registration_logged(log)
+
+
+def calendar_changed(registrations: QuerySet) -> int:
+    """Raise the calendar SEQUENCE of `registrations` after a change their calendar entries show
+    (new times or place, the event cancelled), so calendar apps replace what they have."""
+    return registrations.update(calendar_sequence=F("calendar_sequence") + 1)
 
 
 def _check_actor(actor: User | None, member: User | None, event_id: int) -> None:
@@ -179,7 +186,8 @@ def cancel(
     registration.status = Status.CANCELLED
     registration.cancelled_at = at
     registration.wait_reason = Reason.NONE
-    registration.save(update_fields=["status", "cancelled_at", "wait_reason"])
+    registration.calendar_sequence += 1
+    registration.save(update_fields=["status", "cancelled_at", "wait_reason", "calendar_sequence"])
     log_change(registration, Action.CANCELLED, actor)
     allowed.count()
     return promote_locked(event, at, actor=None)
@@ -228,6 +236,7 @@ def move(
     registration.last_reminder_days = None  # reminders of the new date are still to come
     registration.status = Status.WAITLISTED if reason else Status.CONFIRMED
     registration.wait_reason = reason
+    registration.calendar_sequence += 1  # the same calendar entries, at the new occasion's times
     if reason:
         registration.queued_at = at
     elif not was_confirmed:
@@ -276,7 +285,8 @@ def promote_locked(event: Event, at: dt.datetime, actor: User | None = None) -> 
         chosen.status = Status.CONFIRMED
         chosen.wait_reason = Reason.NONE
         chosen.confirmed_at = at
-        chosen.save(update_fields=["status", "wait_reason", "confirmed_at"])
+        chosen.calendar_sequence += 1  # no longer tentative
+        chosen.save(update_fields=["status", "wait_reason", "confirmed_at", "calendar_sequence"])
         log_change(chosen, Action.PROMOTED, actor)
         promoted.append(chosen)
     # Keep the stated reasons of those still waiting true.
@@ -308,7 +318,10 @@ def confirm_over_quota(registration: Registration, *, organizer: User, at: dt.da
     registration.wait_reason = Reason.NONE
     registration.confirmed_at = at
     registration.over_quota = True
-    registration.save(update_fields=["status", "wait_reason", "confirmed_at", "over_quota"])
+    registration.calendar_sequence += 1
+    registration.save(
+        update_fields=["status", "wait_reason", "confirmed_at", "over_quota", "calendar_sequence"]
+    )
     log_change(registration, Action.OVERRIDDEN, organizer)
 
 

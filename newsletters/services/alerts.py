@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from events.models import Event, Occasion
 from mail import services as outbox
-from mail.links import absolute_url
+from mail.links import absolute_url, in_language
 from mail.models import OutgoingMessage
 
 from .. import tokens
@@ -56,6 +56,8 @@ def send_event_alerts(event: Event) -> int:
         context = {
             **base,
             "subscriber": subscriber,
+            # The event page opens in the alert's language (mail.links.in_language).
+            "event_url": in_language(base["event_url"], subscriber.language),
             "preferences_url": tokens.preferences_url(subscriber),
             "unsubscribe_url": unsubscribe_link,
         }

@@ -122,6 +122,7 @@ def test_an_event_is_added_with_its_occasion_and_document(organizer_client, orga
             "registration_opens_at_1": ["09:00:00"],
             "registration_closes_at_0": ["2030-02-01"],
             "registration_closes_at_1": ["09:00:00"],
+            # Not on the add form: a posted status is ignored, a new event is a draft.
             "status": ["published"],
             "occasions-TOTAL_FORMS": ["1"],
             "occasions-0-label": ["Online"],
@@ -136,7 +137,7 @@ def test_an_event_is_added_with_its_occasion_and_document(organizer_client, orga
     assert response.status_code == 302, response.context["adminform"].form.errors
     event = Event.objects.get(slug="cycling-cities")
     assert sorted(event.audience) == ["manager", "transport_planner"]
-    assert event.published_at is not None
+    assert (event.status, event.published_at) == (Event.Status.DRAFT, None)
     assert event.occasions.get().capacity == 40
     assert event.documents.get().title == "Invitation"
 
@@ -153,7 +154,7 @@ def test_publish_and_cancel_event_actions_change_the_status_and_log_it(organizer
     assert event.status == Event.Status.PUBLISHED
     assert event.published_at is not None
 
-    run_action(organizer_client, events_url(), "cancel_event", [event])
+    run_action(organizer_client, events_url(), "cancel_event", [event], apply="1")
     event.refresh_from_db()
     assert event.status == Event.Status.CANCELLED
     assert admin_log(event, organizer).count() == 2

@@ -102,7 +102,7 @@ def test_reminder_days_outside_one_to_sixty_whole_days_are_refused(organizer_cli
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["reminder_days"] == [
-        "Enter a list of whole days between 1 and 60, e.g. [7, 1]."
+        "Enter whole days between 1 and 60, separated by commas, e.g. 7, 1."
     ]
     event.refresh_from_db()
     assert event.reminder_days == [7, 1]

@@ -128,15 +128,14 @@ def test_organizer_writes_to_participants_from_admin(
     mail.outbox.clear()
     client.force_login(organizer)
     client.post(
-        reverse("admin:events_event_changelist"),
+        reverse("admin:events_event_message", args=[event.pk]),
         {
-            "action": "write_to_participants",
-            "_selected_action": [event.pk],
-            "apply": "1",
             "subject": "Bring a laptop",
             "body": "Please bring **a laptop**.",
+            "recipients": "confirmed",
             "occasion": "",
             "nonce": "f00d",
+            "send": "1",
         },
     )
     message = only_mail_to(member)
@@ -208,16 +207,15 @@ def test_a_double_submitted_organizer_message_goes_once(client, organizer, membe
     mail.outbox.clear()
     client.force_login(organizer)
     form = {
-        "action": "write_to_participants",
-        "_selected_action": [event.pk],
-        "apply": "1",
         "subject": "Room change",
         "body": "We meet in room 2.",
+        "recipients": "confirmed",
         "occasion": "",
         "nonce": "same-page",
+        "send": "1",
     }
-    client.post(reverse("admin:events_event_changelist"), form)
-    client.post(reverse("admin:events_event_changelist"), form)
+    client.post(reverse("admin:events_event_message", args=[event.pk]), form)
+    client.post(reverse("admin:events_event_message", args=[event.pk]), form)
     assert len([m for m in mail.outbox if m.subject == "Room change"]) == 1
 
 

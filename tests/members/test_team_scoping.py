@@ -143,7 +143,7 @@ def test_event_actions_leave_another_teams_events_alone(client, organizer, world
     event_b = world["event_b"]
     client.force_login(organizer)
 
-    run_action(client, "event", "cancel_event", [event_b])
+    run_action(client, "event", "cancel_event", [event_b], apply="1")
     run_action(client, "event", "duplicate", [event_b], days="7", apply="1")
     run_action(
         client, "event", "write_to_participants", [event_b], subject="Hi", body="Hello", nonce="x", apply="1"

@@ -134,19 +134,17 @@ ACTIONS: dict[str, Case | tuple[Case, ...]] = {
         "events.occasion", lambda w: w.occasion_a1, OK, data=_delete_confirmed
     ),
     "action:events.event.publish": _team_a_action("events.event", _event_target, OK),
-    "action:events.event.cancel_event": _team_a_action("events.event", _event_target, CHANGED),
+    "action:events.event.cancel_event": _team_a_action(
+        "events.event", _event_target, CHANGED, data=lambda w: {"apply": "1", "note": "See you in May."}
+    ),
     "action:events.event.duplicate": _team_a_action(
         "events.event",
         _event_target,
         CHANGED,
         data=lambda w: {"action": "duplicate", "apply": "1", "days": "7"},
     ),
-    "action:events.event.write_to_participants": _team_a_action(
-        "events.event",
-        _event_target,
-        CHANGED,
-        data=lambda w: {"apply": "1", "subject": "Hello", "body": "Bring a bike.", "nonce": "matrix-nonce"},
-    ),
+    # Opens the event's message page (admin:events_event_message), which writes nothing by itself.
+    "action:events.event.write_to_participants": _team_a_action("events.event", _event_target, OK),
     "action:events.registration.confirm_over_quota": _team_a_action(
         "events.registration", _registration_target, OK, private=_with_member
     ),

@@ -13,6 +13,7 @@ from django.urls import reverse
 from events.models import Event
 from tests.network_portal.authorization_rules import (
     ADMIN_HOME,
+    CHANGED,
     DENIED,
     HIDDEN,
     NOBODY,
@@ -204,7 +205,14 @@ ADMIN_PAGES: dict[str, Case | tuple[Case, ...]] = {
         delete=NOBODY,
     ),
     "admin:events_event_occupancy": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
+    # Publishing and cancelling one event: its team's organizers (the service decides the rest).
+    "admin:events_event_publish": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
+    "admin:events_event_cancel": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
     "admin:events_event_participants": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
+    "admin:events_event_message": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
+    "admin:events_event_dashboard": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
+    # The copy page's GET shows the form; its POST is below.
+    "admin:events_event_copy": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
     "admin:events_event_participants_csv": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
     "admin:events_event_participants_xlsx": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
     **model_admin(
@@ -255,6 +263,9 @@ ADMIN_PAGES: dict[str, Case | tuple[Case, ...]] = {
     },
 }
 
+# A message to team A's participants, as the message page posts it.
+_MESSAGE = {"subject": "Hello", "body": "Bring a bike.", "recipients": "both", "occasion": "", "nonce": "m"}
+
 # Changes posted to change forms that the person may not make: refused, and nothing saved.
 ADMIN_POSTS: dict[str, tuple[Case, ...]] = {
     # Hole 8: organizers manage members, never a superuser's account.
@@ -273,6 +284,51 @@ ADMIN_POSTS: dict[str, tuple[Case, ...]] = {
             args=_pk(lambda w: w.event_a),
             method="post",
             data=lambda w: {"title": "Renamed by team B"},
+            label="POST",
+        ),
+    ),
+    # The message page: a preview writes nothing; sending writes to team A's participants.
+    "admin:events_event_message": (
+        Case(
+            staff(OK, DENIED),
+            args=_pk(lambda w: w.event_a),
+            method="post",
+            data=lambda w: {**_MESSAGE, "preview": "1"},
+            label="POST preview",
+        ),
+        Case(
+            staff(CHANGED, DENIED, CHANGED),
+            args=_pk(lambda w: w.event_a),
+            method="post",
+            data=lambda w: {**_MESSAGE, "send": "1"},
+            label="POST send",
+        ),
+    ),
+    # Copying team A's event as the next meeting writes a draft for team A.
+    "admin:events_event_copy": (
+        Case(
+            staff(CHANGED, DENIED, CHANGED),
+            args=_pk(lambda w: w.event_a),
+            method="post",
+            data=lambda w: {"days": "28"},
+            label="POST copy",
+        ),
+    ),
+    "admin:events_event_publish": (
+        Case(
+            staff(OK, DENIED),
+            args=_pk(lambda w: w.event_a),
+            method="post",
+            data=lambda w: {"confirm": "1"},
+            label="POST",
+        ),
+    ),
+    "admin:events_event_cancel": (
+        Case(
+            staff(CHANGED, DENIED),
+            args=_pk(lambda w: w.event_a),
+            method="post",
+            data=lambda w: {"confirm": "1", "note": "See you in May."},
             label="POST",
         ),
     ),

@@ -55,10 +55,14 @@ def admin_change_form(client: Client, url: str) -> dict:
     response = client.get(url)
     assert response.status_code == 200, url
     data = form_data(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        data.update(form_data(inline.formset.management_form))
-        for form in inline.formset.forms:
+    formsets = [inline.formset for inline in response.context["inline_admin_formsets"]]
+    while formsets:
+        formset = formsets.pop(0)
+        data.update(form_data(formset.management_form))
+        for form in formset.forms:
             data.update(form_data(form))
+            # The day parts nested in an occasion row of the event page (django-nested-admin).
+            formsets += getattr(form, "nested_formsets", [])
     return data
 
 
@@ -96,6 +100,10 @@ def _admin_change(app_model: str, target: Callable[[World], object]) -> Callable
 def _changelist(app_model: str) -> Callable[[World], str]:
     app, model = app_model.split(".")
     return lambda world: reverse(f"admin:{app}_{model}_changelist")
+
+
+def _event_message(target: Callable[[World], object]) -> Callable[[World], str]:
+    return lambda world: reverse("admin:events_event_message", args=[target(world).pk])
 
 
 def csv_upload(content: bytes) -> SimpleUploadedFile:
@@ -295,30 +303,28 @@ SPECS = [
     FormSpec(
         "write to participants",
         "organizer_a",
-        _changelist("events.event"),
+        _event_message(lambda w: w.event_a),
         lambda w, c: {
-            "action": "write_to_participants",
-            "_selected_action": [str(w.event_a.pk)],
-            "apply": "1",
             "subject": "Bring a bike",
             "body": "See you *there*.",
+            "recipients": "both",
             "occasion": "",
             "nonce": "fuzz-nonce",
+            "send": "1",
         },
-        extra_keys=("include_waitlisted", "index"),
-        good=lambda w: {"occasion": str(w.occasion_a2.pk), "_selected_action": [str(w.event_b.pk)]},
+        extra_keys=("preview", "test"),
+        good=lambda w: {"occasion": str(w.occasion_a2.pk), "recipients": "waitlisted"},
     ),
     FormSpec(
         "write to another team's participants",
         "organizer_b",
-        _changelist("events.event"),
+        _event_message(lambda w: w.event_a),
         lambda w, c: {
-            "action": "write_to_participants",
-            "_selected_action": [str(w.event_a.pk)],
-            "apply": "1",
             "subject": "Hello",
             "body": "Hello",
+            "recipients": "both",
             "nonce": "fuzz-nonce",
+            "send": "1",
         },
         always_refused=True,
     ),
