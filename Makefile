@@ -6,8 +6,10 @@ MANAGE := $(PY) manage.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Local development runs with DEBUG on and the embedded defaults (SQLite, inline tasks, console mail).
 DEV_ENV := DEBUG=$${DEBUG:-true}
+# The port of `make run`: `make run PORT=8001`.
+PORT ?= 8000
 
-.PHONY: run test setup venv system-deps messages lint format migrations-check worker beat bench clean
+.PHONY: run test setup venv system-deps gettext messages lint format migrations-check worker beat bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints-build.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,15 +18,22 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints-build.txt
 	$(PIP) install --quiet --build-constraint constraints-build.txt -r requirements-dev.txt
 	touch $@
 
-venv: $(VENV)/.installed
+# The compiled translations come with the environment: they are not in git, and without them
+# every page and email (the worker's too) is in English.
+venv: $(VENV)/.installed messages
 
 # Debian packages the project needs: gettext (compiled translations) and Chromium (browser tests).
-system-deps:
-	@command -v msgfmt >/dev/null && command -v chromium >/dev/null || { \
+system-deps: gettext
+	@command -v chromium >/dev/null || { \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gettext chromium >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-messages: venv
+gettext:
+	@command -v msgfmt >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gettext >/dev/null; }
+
+messages: $(VENV)/.installed gettext
 	$(DEV_ENV) $(MANAGE) compilemessages --ignore '$(VENV)/*' -v0
 
 setup: venv system-deps messages
@@ -32,9 +41,9 @@ setup: venv system-deps messages
 	$(DEV_ENV) $(MANAGE) load_organizations
 	$(DEV_ENV) $(MANAGE) seed_demo
 
-## Set up and run the portal on the embedded defaults with demo data at http://127.0.0.1:8000
+## Set up and run the portal on the embedded defaults with demo data at http://127.0.0.1:8000 (PORT=…)
 run: setup
-	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:8000
+	$(DEV_ENV) SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 ## Set up and run the whole test suite (lint, format, migrations, unit, PostgreSQL, browser)
 test: venv system-deps messages lint migrations-check

@@ -28,8 +28,10 @@ def _remember_language_of_first_login(sender, request, user, **kwargs):
 
 
 def sync_site_from_settings(sender, using="default", **kwargs):
-    """allauth names the site in every email ("Hello from ..."); keep the Site row in step
-    with NETWORK_NAME and SITE_URL on every migrate."""
+    """Keep the Site row in step with NETWORK_NAME and SITE_URL on every migrate, for code that
+    reads it outside a request. Requests and account emails read the settings as they are
+    while the portal runs (network_portal.middleware.SiteFromSettingsMiddleware,
+    mail.links.current_site), so a changed SITE_URL needs no migrate."""
     from urllib.parse import urlsplit
 
     from django.conf import settings

@@ -21,3 +21,9 @@ urlpatterns = [
     path("newsletter/", include("newsletters.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Error pages in the portal's layout and the visitor's language (network_portal.errors).
+handler400 = "network_portal.errors.bad_request"
+handler403 = "network_portal.errors.permission_denied"
+handler404 = "network_portal.errors.page_not_found"
+handler500 = "network_portal.errors.server_error"

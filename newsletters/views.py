@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from members.services import has_verified_email
+from network_portal.languages import speak_language_of_email
 
 from . import selectors, tokens
 from .forms import PreferencesForm, SubscribeForm, member_consent_text
@@ -56,6 +57,12 @@ def _client_ip(request) -> str:
 
 def _path(name: str, subscriber: Subscriber, purpose: str) -> str:
     return reverse(f"newsletters:{name}", args=[tokens.make(subscriber, purpose)])
+
+
+def _speak_subscribers_language(request, subscriber: Subscriber, language: str = "") -> None:
+    # A page reached from a newsletter email speaks the email's language, the subscriber's,
+    # on the GET and on the button's POST alike; the token names the subscriber each time.
+    speak_language_of_email(request, language or subscriber.language, remember=False)
 
 
 def _invalid_link(request, message: str = ""):
@@ -132,6 +139,7 @@ def confirm(request, token: str):
         if reoptin is None:
             return _invalid_link(request)
         return _confirm_reoptin(request, reoptin)
+    _speak_subscribers_language(request, subscriber)
     if request.method == "POST":
         try:
             subscriber = subscriptions.confirm(subscriber, source="confirmation link")
@@ -158,6 +166,7 @@ def confirm(request, token: str):
 def _confirm_reoptin(request, reoptin: tokens.ReOptIn):
     """The confirmation page for an address that had unsubscribed; see tokens.REOPTIN."""
     subscriber = reoptin.subscriber
+    _speak_subscribers_language(request, subscriber, reoptin.language)
     if request.method == "POST":
         try:
             subscriber = subscriptions.confirm_reoptin(reoptin, source="confirmation link")
@@ -183,6 +192,7 @@ def preferences(request, token: str):
     subscriber = tokens.read(token, tokens.PREFERENCES)
     if subscriber is None:
         return _invalid_link(request)
+    _speak_subscribers_language(request, subscriber)
     unsubscribed = subscriber.status == Subscriber.Status.UNSUBSCRIBED
     form = None
     if not unsubscribed:
@@ -228,6 +238,7 @@ def unsubscribe(request, token: str):
     subscriber = tokens.read(token, tokens.UNSUBSCRIBE)
     if subscriber is None:
         return _invalid_link(request)
+    _speak_subscribers_language(request, subscriber)
     done = False
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
