@@ -154,7 +154,11 @@ class OccasionInline(TeamScopedAdmin, nested_admin.NestedStackedInline):
     readonly_fields = ["seats_taken", "starts_at", "ends_at"]
     show_change_link = True
     inlines = [DayPartInline]
-    formfield_overrides = HTTPS_LINKS
+    formfield_overrides = {
+        **HTTPS_LINKS,
+        # Two lines hold a street address; the default ten make one occasion fill the screen.
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})},
+    }
     add_label = _("Add an occasion")
 
     def get_extra(self, request, obj=None, **kwargs):
@@ -185,7 +189,8 @@ class AgendaItemInline(LocalDatesAdmin, TeamScopedAdmin, nested_admin.NestedTabu
     team_path = "event__team"
     fields = ["day_part", "starts", "ends", "title", "kind", "speakers", "description"]
     autocomplete_fields = ["speakers"]
-    extra = 0
+    # One empty row: without JavaScript there is no other way to add a programme item.
+    extra = 1
     add_label = _("Add a programme item")
     formfield_overrides = {
         # The admin's default textarea makes every row of the programme ten lines high.

@@ -29,7 +29,6 @@ EVENT_TOOLS = [
     ("message", _("Write to participants"), {Event.Status.PUBLISHED}),
     ("copy", _("Copy as next meeting"), None),
     ("cancel", _("Cancel event"), {Event.Status.DRAFT, Event.Status.PUBLISHED}),
-    ("occupancy", _("Seats"), None),
     ("participants", _("Participant list"), None),
 ]
 

@@ -81,7 +81,9 @@ class Consent(models.Model):
         PREFERENCES = "preferences", _("Changed preferences")
         UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
 
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="consents")
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="consents", verbose_name=_("subscriber")
+    )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     text = models.TextField(_("consent text"), blank=True, help_text=_("The text the person agreed to."))
     source = models.CharField(
@@ -129,7 +131,12 @@ class Edition(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     sent_at = models.DateTimeField(_("finished"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -157,11 +164,18 @@ class Delivery(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
 
-    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="deliveries")
+    edition = models.ForeignKey(
+        Edition, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("edition")
+    )
     # Empty once the subscriber is erased (GDPR): the row stays, naming nobody, so that the
     # edition's counts of sent, failed and skipped messages stay right.
     subscriber = models.ForeignKey(
-        Subscriber, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+        Subscriber,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("subscriber"),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

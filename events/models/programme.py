@@ -81,7 +81,9 @@ class Occasion(models.Model):
 class DayPart(models.Model):
     """A half-day or day of an occasion ("lunch to lunch" makes two)."""
 
-    occasion = models.ForeignKey(Occasion, on_delete=models.CASCADE, related_name="day_parts")
+    occasion = models.ForeignKey(
+        Occasion, on_delete=models.CASCADE, related_name="day_parts", verbose_name=_("occasion")
+    )
     number = models.PositiveSmallIntegerField(
         _("number"), default=1, help_text=_("1 for the first day part.")
     )
@@ -148,7 +150,9 @@ class AgendaItem(models.Model):
         BREAK = "break", _("Break or lunch")
         NETWORKING = "networking", _("Networking")
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="agenda_items")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="agenda_items", verbose_name=_("event")
+    )
     day_part = models.PositiveSmallIntegerField(_("day part"), default=1)
     starts = models.TimeField(_("start time"))
     ends = models.TimeField(_("end time"))
@@ -191,10 +195,20 @@ class Document(models.Model):
     """Material for an event or a series: an invitation, slides after a meeting, a report."""
 
     event = models.ForeignKey(
-        Event, on_delete=models.CASCADE, null=True, blank=True, related_name="documents"
+        Event,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("event"),
     )
     series = models.ForeignKey(
-        Series, on_delete=models.CASCADE, null=True, blank=True, related_name="documents"
+        Series,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("series"),
     )
     title = models.CharField(_("title"), max_length=200)
     file = models.FileField(_("file"), upload_to="documents/%Y/", blank=True)

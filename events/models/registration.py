@@ -70,7 +70,9 @@ class Registration(PersonTextModel, models.Model):
         verbose_name=_("member"),
     )
     # Denormalized from the occasion so the database can keep one active registration per event.
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations", editable=False)
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="registrations", editable=False, verbose_name=_("event")
+    )
     occasion = models.ForeignKey(
         Occasion, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("occasion")
     )
@@ -159,7 +161,9 @@ class RegistrationLog(models.Model):
         OVERRIDDEN = "overridden", _("Confirmed over quota by an organizer")
         ATTENDANCE = "attendance", _("Attendance recorded")
 
-    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="log")
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="log", verbose_name=_("registration")
+    )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     actor = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")

@@ -118,7 +118,8 @@ def test_the_add_page_starts_with_one_occasion_holding_one_day_part(organizer_cl
     assert data["occasions-TOTAL_FORMS"] == ["1"]
     assert data["occasions-0-day_parts-TOTAL_FORMS"] == ["1"]
     assert data["occasions-0-day_parts-0-number"] == ["1"]
-    assert data["agenda_items-TOTAL_FORMS"] == ["0"]
+    # One empty programme row, so that an item can be added without JavaScript.
+    assert data["agenda_items-TOTAL_FORMS"] == ["1"]
     page = organizer_client.get(reverse(ADD_URL)).text
     # The links that add rows, each a whole phrase of its own (translated as such).
     links = {text.strip() for text in re.findall(r"djn-add-handler[^>]*>([^<]*)</a>", page)}

@@ -185,12 +185,15 @@ def test_occupancy_counts_seats_per_occasion_and_per_organization(
     assert not _has_inline_code(response.content.decode())
 
 
-def test_occupancy_is_linked_from_the_event_page_and_list(organizer_client):
+def test_occupancy_is_linked_from_the_dashboard_and_list(organizer_client):
     event = factories.event()
     occupancy = reverse("admin:events_event_occupancy", args=[event.pk])
+    dashboard = reverse("admin:events_event_dashboard", args=[event.pk])
 
     change_page = organizer_client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
-    assert f'href="{occupancy}"' in change_page
+    assert f'href="{dashboard}"' in change_page
+    dashboard_page = organizer_client.get(dashboard).content.decode()
+    assert f'href="{occupancy}"' in dashboard_page
     view_on_site = reverse("admin:view_on_site", args=[ContentType.objects.get_for_model(Event).pk, event.pk])
     assert view_on_site in change_page
 
