@@ -105,9 +105,7 @@ def _vevents(registration: Registration, stamp: dt.datetime) -> Iterable[icalend
     event, occasion = registration.event, registration.occasion
     zone = event_time_zone(event)
     event_url = absolute_url(event.get_absolute_url())
-    place = ", ".join(
-        line.strip() for line in [occasion.venue, *occasion.address.splitlines()] if line.strip()
-    )
+    place = ", ".join(occasion.place_lines)
     link = meeting_link_for(registration)
     description = [event.summary, event_url]
     if link:

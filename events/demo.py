@@ -257,7 +257,7 @@ def seed(password: str) -> list[str]:
     )
 
     se_contacts = [
-        _contact("Maria Ek", "organizer@lansstyrelsen.se", "Länsstyrelsen Skåne"),
+        _contact("Maria Ek", "organizer@lansstyrelsen.se", "Länsstyrelsen i Skåne län"),
         _contact("Lena Borg", "lena.borg@lansstyrelsen.se", "Länsstyrelsen i Västerbottens län"),
     ]
     se_series, _ = Series.objects.update_or_create(
@@ -321,7 +321,7 @@ def seed(password: str) -> list[str]:
         workshop,
         [
             (1, "13:00", "13:20", "Välkommen och syfte", KIND.ORGANIZER_TALK,
-             [_speaker("Maria Ek", "Länsstyrelsen Skåne")]),
+             [_speaker("Maria Ek", "Länsstyrelsen i Skåne län")]),
             (1, "13:20", "14:20", "Så fungerar nationell plan och länstransportplaner", KIND.EXTERNAL_TALK,
              [_speaker("Oskar Lind", "Trafikverket")]),
             (1, "14:20", "14:40", "Paus", KIND.BREAK, []),

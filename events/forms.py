@@ -6,8 +6,28 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from members.text import PersonTextField
+from network_portal.collation import sorted_by_name
 
 from .models import Event, Occasion, Registration, Series, Theme
+
+
+class ThemesByNameIterator(forms.models.ModelChoiceIterator):
+    """Themes by their name in the reader's language, not by the English name or the slug: the
+    database cannot sort by whichever name column the reader's language picks, Danish and
+    Swedish letters included."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for theme in sorted_by_name(self.queryset, lambda theme: theme.display_name):
+            yield self.choice(theme)
+
+
+class ThemeChoiceField(forms.ModelChoiceField):
+    iterator = ThemesByNameIterator
+
+    def label_from_instance(self, theme: Theme) -> str:
+        return theme.display_name
 
 
 class EventFilterForm(forms.Form):
@@ -18,7 +38,7 @@ class EventFilterForm(forms.Form):
         choices=[("upcoming", _("Upcoming")), ("past", _("Past"))],
         required=False,
     )
-    theme = forms.ModelChoiceField(
+    theme = ThemeChoiceField(
         label=_("Theme"),
         queryset=Theme.objects.all(),
         required=False,
@@ -78,6 +98,15 @@ class RegistrationForm(forms.Form):
         self.fields["occasion"].label_from_instance = lambda occasion: occasion.display_label
         if event.format == Event.Format.ONLINE:
             del self.fields["diet"]
+
+
+class ConfirmRegistrationForm(RegistrationForm):
+    """The confirmation step after a date button: the date is chosen already, so it travels
+    hidden; the member adds needs and the listing, then confirms."""
+
+    def __init__(self, *args, event: Event, **kwargs):
+        super().__init__(*args, event=event, **kwargs)
+        self.fields["occasion"].widget = forms.HiddenInput()
 
 
 def _move_choice(occasion: Occasion) -> str:

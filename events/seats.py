@@ -55,6 +55,13 @@ class Seats:
             return Reason.FULL
         return Reason.NONE
 
+    def on_registering(self, occasion_id: int, user: User) -> str:
+        """What a new registration of `user` for the occasion gets now: "" for a seat, otherwise
+        the reason to wait. The register service decides with it under the event's lock, and the
+        event page's date buttons and the confirmation step predict with it, so what a member is
+        told before confirming is what the service then does (unless someone is quicker)."""
+        return self.reason_to_wait(occasion_id, user, user.organization_id)
+
     def take(self, occasion_id: int, organization_id: int) -> None:
         self.by_occasion[occasion_id] = self.by_occasion.get(occasion_id, 0) + 1
         self.by_organization[organization_id] = self.by_organization.get(organization_id, 0) + 1

@@ -353,6 +353,49 @@ def occasions_with_a_seat_for(user: User, event: Event, *, exclude_id: int | Non
     ]
 
 
+@dataclass
+class OccasionChoice:
+    """One date button of the event page and its confirmation step: the occasion (with its
+    seats), what registering for it gives the member now, and how many colleagues chose it."""
+
+    occasion: Occasion  # with_seats(): seats_left
+    wait_reason: str  # "" for a seat; Seats.on_registering, the rule the service decides with
+    colleagues: int  # active registrations of the member's organization (0 unless verified)
+
+    @property
+    def has_date(self) -> bool:
+        return self.occasion.starts_at is not None
+
+
+def occasion_choices(user: User, event: Event, at: dt.datetime | None = None) -> list[OccasionChoice]:
+    """The event's occasions as the member may choose among them, in date order."""
+    seats = Seats.count(event, at or timezone.now())
+    colleagues: dict[int, int] = {}
+    # A count, never names (those are on the list of colleagues who agreed to be listed), and only
+    # for a verified member: claiming an organization must not reveal who works there.
+    if user.organization_verified:
+        rows = (
+            Registration.objects.active()
+            .filter(event=event, organization_id=user.organization_id)
+            .exclude(user=user)
+            .values("occasion_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        colleagues = {row["occasion_id"]: row["n"] for row in rows}
+    return [
+        OccasionChoice(
+            occasion,
+            seats.on_registering(occasion.pk, user) if occasion.starts_at else "",
+            colleagues.get(occasion.pk, 0),
+        )
+        for occasion in Occasion.objects.with_seats()
+        .filter(event=event)
+        .prefetch_related(Prefetch("day_parts", queryset=DayPart.objects.order_by("number")))
+        .order_by("starts_at", "pk")
+    ]
+
+
 def colleagues_for(coordinator: User) -> list[User]:
     """Verified colleagues a coordinator may register (the coordinator included)."""
     if not (coordinator.is_organization_coordinator and coordinator.organization_verified):

@@ -15,6 +15,7 @@ urlpatterns = [
     path("documents/<int:pk>/", views.document_file, name="document"),
     path("<slug:slug>/", views.event_detail, name="detail"),
     path("<slug:slug>/register/", views.register, name="register"),
+    path("<slug:slug>/register/<int:occasion_id>/", views.confirm_registration, name="confirm_registration"),
     path("<slug:slug>/organization/", views.organization_seats, name="organization_seats"),
     path("registrations/<int:pk>/calendar.ics", calendar.registration_ics, name="registration_ics"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),

@@ -20,7 +20,7 @@ from members.models import User
 from . import selectors, uploads
 from .calendar import calendar_feed_for
 from .errors import RegistrationError
-from .forms import EventFilterForm, MoveForm, RegistrationForm
+from .forms import ConfirmRegistrationForm, EventFilterForm, MoveForm, RegistrationForm
 from .models import Event, Registration, Theme
 from .permissions import may_act_for
 from .rules import cancellation_deadline
@@ -63,6 +63,33 @@ def outcome_message(registration: Registration) -> str:
         "occasion": occasion,
         "position": position,
     }
+
+
+def expected_outcome(choice: selectors.OccasionChoice, user: User) -> str:
+    """What registering for the chosen occasion will give, told before the member confirms."""
+    occasion = choice.occasion.display_label
+    reason = choice.wait_reason
+    if reason == Registration.WaitReason.UNVERIFIED:
+        return _(
+            "An organizer has not yet verified that you work at %(organization)s, so you will join the "
+            "waiting list for %(occasion)s until then."
+        ) % {"organization": user.organization, "occasion": occasion}
+    if reason == Registration.WaitReason.QUOTA:
+        return _(
+            "The seats set aside for %(organization)s are taken, so you will join the waiting list for "
+            "%(occasion)s. You get a seat if a colleague cancels or unused seats are released."
+        ) % {"organization": user.organization, "occasion": occasion}
+    if reason == Registration.WaitReason.FULL:
+        return _(
+            "%(occasion)s is full, so you will join its waiting list. You get a seat if someone cancels."
+        ) % {"occasion": occasion}
+    return _("You will get a seat on %(occasion)s.") % {"occasion": occasion}
+
+
+def _registration_panel(event: Event) -> str:
+    # After a change the page opens at the registration panel, which states the outcome: one
+    # message, not a second copy of it at the top of the page.
+    return event.get_absolute_url() + "#registration-heading"
 
 
 @require_GET
@@ -112,8 +139,10 @@ def _detail_context(request, event: Event, form: RegistrationForm | None = None)
         "form": form or RegistrationForm(event=event),
     }
     if user.is_authenticated:
+        offers_dates = registration is None and context["registration_state"] == "open"
         context.update(
             outcome=outcome_message(registration) if registration else "",
+            choices=selectors.occasion_choices(user, event) if offers_dates else [],
             move_form=MoveForm(registration=registration) if holds_place else None,
             free_elsewhere=selectors.occasions_with_a_seat_for(
                 user, event, exclude_id=registration.occasion_id
@@ -135,14 +164,53 @@ def _agenda_by_day_part(event: Event) -> list[tuple[int, list]]:
 
 
 @login_required
+@require_GET
+def confirm_registration(request, slug: str, occasion_id: int):
+    """The step after a date button: the date, what will happen (a seat, or the waiting list and
+    why), the member's needs, and the button that registers."""
+    event = get_object_or_404(selectors.published_events(), slug=slug)
+    choice = _choice(request.user, event, occasion_id)
+    if (
+        not choice.has_date
+        or registrations.registration_state(event) != "open"
+        or selectors.active_registration(request.user, event) is not None
+    ):
+        return redirect(_registration_panel(event))  # the panel says why there is nothing to confirm
+    form = ConfirmRegistrationForm(event=event, initial={"occasion": occasion_id})
+    return _confirm_page(request, event, choice, form)
+
+
+def _choice(user: User, event: Event, occasion_id: int) -> selectors.OccasionChoice:
+    choice = next((c for c in selectors.occasion_choices(user, event) if c.occasion.pk == occasion_id), None)
+    if choice is None:
+        raise Http404
+    return choice
+
+
+def _confirm_page(request, event: Event, choice, form, status: int = 200):
+    return render(
+        request,
+        "events/register_confirm.html",
+        {
+            "event": event,
+            "choice": choice,
+            "form": form,
+            "expected": expected_outcome(choice, request.user),
+            "organization_seats_left": selectors.organization_seats_left(event, request.user.organization_id),
+        },
+        status=status,
+    )
+
+
+@login_required
 @require_POST
 def register(request, slug: str):
     event = get_object_or_404(selectors.published_events(), slug=slug)
-    form = RegistrationForm(request.POST, event=event)
+    form = ConfirmRegistrationForm(request.POST, event=event)
     status = 400
     if form.is_valid():
         try:
-            registration = registrations.register(
+            registrations.register(
                 request.user,
                 form.cleaned_data["occasion"],
                 diet=form.cleaned_data.get("diet", ""),
@@ -153,11 +221,10 @@ def register(request, slug: str):
             form.add_error(None, error.message)
             status = _status_for(error)
         else:
-            level = (
-                messages.SUCCESS if registration.status == Registration.Status.CONFIRMED else messages.WARNING
-            )
-            messages.add_message(request, level, outcome_message(registration))
-            return redirect(event)
+            return redirect(_registration_panel(event))
+    occasion = form.cleaned_data.get("occasion")
+    if occasion is not None:  # back to the confirmation step, with the message next to the field
+        return _confirm_page(request, event, _choice(request.user, event, occasion.pk), form, status)
     event = selectors.event_for_page(slug)
     return render(request, "events/event_detail.html", _detail_context(request, event, form), status=status)
 
@@ -206,9 +273,13 @@ def move_registration(request, pk: int):
     except RegistrationError as error:
         messages.error(request, error.message)
         return redirect(registration.event)
-    level = messages.SUCCESS if registration.status == Registration.Status.CONFIRMED else messages.WARNING
-    messages.add_message(request, level, outcome_message(registration))
-    return redirect(registration.event)
+    if registration.user_id != request.user.pk:
+        # A coordinator or organizer moving someone else's registration: the page's panel shows
+        # the actor's own registration, so the outcome is told here.
+        level = messages.SUCCESS if registration.status == Registration.Status.CONFIRMED else messages.WARNING
+        messages.add_message(request, level, outcome_message(registration))
+        return redirect(registration.event)
+    return redirect(_registration_panel(registration.event))
 
 
 @login_required

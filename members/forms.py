@@ -1,18 +1,38 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Organization, User
+from network_portal.collation import sorted_by_name
+
+from .models import COUNTRY_LANGUAGES, Organization, User
 from .text import PersonTextField
 
 
 def _grouped_choices(organizations) -> list:
     """Organizations grouped by country and kind, so a long list stays usable without
-    JavaScript (the browser's own select with option groups)."""
+    JavaScript (the browser's own select with option groups). Within a group the names sort as
+    their country's language does (Länsstyrelsen i Örebro län before Östergötlands, both after
+    z), which neither SQLite nor every PostgreSQL locale does."""
     groups: dict[str, list] = {}
-    for organization in organizations.order_by("country", "kind", "name"):
+    for organization in organizations.order_by("country", "kind"):
         label = f"{organization.get_country_display()} – {organization.get_kind_display()}"
-        groups.setdefault(label, []).append((organization.pk, organization.name))
-    return [("", "---------"), *groups.items()]
+        groups.setdefault(label, []).append(organization)
+    return [
+        ("", "---------"),
+        *(
+            (label, [(organization.pk, organization.name) for organization in _by_name(members)])
+            for label, members in groups.items()
+        ),
+    ]
+
+
+def _by_name(organizations: list[Organization]) -> list[Organization]:
+    language = COUNTRY_LANGUAGES.get(organizations[0].country) if organizations else None
+    return sorted_by_name(organizations, lambda organization: organization.name, language)
+
+
+_ROLE_OF_ANOTHER_COUNTRY = _(
+    "Choose a role from the list: it shows the roles of your organization’s country."
+)
 
 
 class ProfileForm(forms.ModelForm):
@@ -54,6 +74,10 @@ class ProfileForm(forms.ModelForm):
             )
         for name in ("full_name", "role"):
             self.fields[name].required = True
+        country = self.instance.organization.country if self.instance.organization_id else None
+        role = self.fields["role"]
+        role.choices = [("", "---------"), *User.roles_for_country(country)]
+        role.error_messages["invalid_choice"] = _ROLE_OF_ANOTHER_COUNTRY
         self.fields["preferred_language"].required = True
 
     def clean_organization(self) -> Organization:
@@ -62,6 +86,17 @@ class ProfileForm(forms.ModelForm):
             return self._organizations.get(pk=pk)
         except Organization.DoesNotExist:
             raise forms.ValidationError(_("Choose one of the organizations in the list.")) from None
+
+    def clean(self):
+        data = super().clean()
+        organization, role = data.get("organization"), data.get("role")
+        if (
+            organization is not None
+            and role
+            and role not in dict(User.roles_for_country(organization.country))
+        ):
+            self.add_error("role", _ROLE_OF_ANOTHER_COUNTRY)
+        return data
 
     def _post_clean(self):
         # The organization goes through members.services, not straight onto the model.

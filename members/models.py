@@ -68,6 +68,10 @@ class Organization(models.Model):
         return self.name
 
 
+# The language an organization's name is written in, for sorting names as that language does.
+COUNTRY_LANGUAGES = {Organization.Country.DENMARK: "da", Organization.Country.SWEDEN: "sv"}
+
+
 class OrganizationDomain(models.Model):
     """An email domain of an organization. One domain may serve several organizations: all
     Swedish county administrative boards share lansstyrelsen.se."""
@@ -137,6 +141,19 @@ class User(PersonTextModel, AbstractBaseUser, PermissionsMixin):
         TRANSPORT_PLANNER = "transport_planner", _("Transport planner or strategist")
         INFRASTRUCTURE_STRATEGIST = "infrastructure_strategist", _("Infrastructure strategist")
         OTHER = "other", _("Other")
+
+    # Roles that exist in one country's administration only: the environmental objectives
+    # (miljömål) coordinators are a Swedish office; a Danish municipality has none to offer.
+    ROLE_COUNTRIES = {Role.ENVIRONMENTAL_OBJECTIVES_COORDINATOR: {Organization.Country.SWEDEN}}
+
+    @classmethod
+    def roles_for_country(cls, country: str | None) -> list[tuple[str, str]]:
+        """The role choices for a member of an organization in `country` (all without one)."""
+        return [
+            (value, label)
+            for value, label in cls.Role.choices
+            if not country or country in cls.ROLE_COUNTRIES.get(value, {country})
+        ]
 
     email = models.EmailField(_("email address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)

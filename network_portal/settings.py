@@ -307,6 +307,10 @@ PRIVACY_CONTACT_EMAIL = env.str("PRIVACY_CONTACT_EMAIL", default=DEFAULT_FROM_EM
 RETENTION_NEEDS_DAYS = env.int("RETENTION_NEEDS_DAYS", default=30)
 RETENTION_UNCONFIRMED_ACCOUNT_DAYS = env.int("RETENTION_UNCONFIRMED_ACCOUNT_DAYS", default=14)
 
+# The address the accessibility statement (/accessibility/) names for feedback, e.g. a report of
+# content someone cannot use or a request for it in another form (EU directive 2016/2102).
+ACCESSIBILITY_CONTACT_EMAIL = env.str("ACCESSIBILITY_CONTACT_EMAIL", default=DEFAULT_FROM_EMAIL)
+
 # Registrations: changes (register, cancel, move) a member may make in a window of seconds, each
 # counted for the member and for a coordinator acting for them; organizers are not limited.
 # Every change emails the member a calendar file, so a loop must not flood a mailbox. 0 = off.
@@ -356,9 +360,14 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusals_without_traceback": {"()": "network_portal.log_filters.RefusalsWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["refusals_without_traceback"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {},
+    # Django's default config gives "django" its own console handler (with DEBUG on) and lets the
+    # record propagate to the root's too: every warning printed twice. Only the root prints.
+    "loggers": {"django": {"handlers": [], "level": env.str("LOG_LEVEL", default="INFO"), "propagate": True}},
 }
 if CELERY_TASK_ALWAYS_EAGER:
     # Inline tasks would log every success in the web process's console.

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("privacy/", member_views.privacy_notice, name="privacy"),
+    path("accessibility/", views.accessibility_statement, name="accessibility"),
     path("i18n/setlang/", member_views.set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("profile/", include("members.urls")),

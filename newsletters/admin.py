@@ -37,6 +37,7 @@ CONTENT_FIELDS = [
     "subject",
     "preheader",
     "body",
+    "language",
     "topics",
     "include_upcoming_events",
     "include_recent_materials",

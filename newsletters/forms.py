@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from events.forms import ThemesByNameIterator
 from events.models import Theme
 
 from .services import subscriptions
@@ -28,6 +29,8 @@ def member_consent_text() -> str:
 
 
 class ThemeChoiceField(forms.ModelMultipleChoiceField):
+    iterator = ThemesByNameIterator
+
     def label_from_instance(self, theme: Theme) -> str:
         return theme.display_name
 

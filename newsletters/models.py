@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Theme
+from events.models.event import default_content_language
 
 
 class SubscriberQuerySet(models.QuerySet):
@@ -117,6 +118,14 @@ class Edition(models.Model):
         help_text=_("The line mail programs show after the subject."),
     )
     body = models.TextField(_("body"), help_text=_("Markdown."))
+    # The archive page marks the edition's text with it when the visitor reads another language.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=default_content_language,
+        help_text=_("The language the edition is written in."),
+    )
     topics = models.ManyToManyField(
         Theme,
         blank=True,

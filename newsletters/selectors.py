@@ -29,7 +29,9 @@ def sent_editions() -> QuerySet:
 
 def archive_editions() -> QuerySet:
     """Sent editions, newest first, with only what the archive's list shows."""
-    return sent_editions().order_by("-sent_at", "-pk").only("pk", "subject", "preheader", "sent_at")
+    return (
+        sent_editions().order_by("-sent_at", "-pk").only("pk", "subject", "preheader", "language", "sent_at")
+    )
 
 
 def upcoming_events(at: dt.datetime, limit: int) -> list[Event]:

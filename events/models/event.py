@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Team
 from members.text import PersonTextModel
+from network_portal.collation import sorted_by_name
 
 
 def _local(moment) -> str:
@@ -86,6 +87,11 @@ def team_visibility(user, team_path: str = "team") -> Q:
     return Q(**{f"{team_path}__in": Team.objects.of(user)})
 
 
+def default_content_language() -> str:
+    """The site's language: what a new series or newsletter edition is most likely written in."""
+    return settings.LANGUAGE_CODE
+
+
 class SeriesQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(team_visibility(user, "team"))
@@ -99,6 +105,14 @@ class Series(models.Model):
     summary = models.CharField(_("summary"), max_length=300, blank=True)
     description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
     organizing_bodies = models.CharField(_("organizing bodies"), max_length=300, blank=True)
+    # Pages in another language mark the series' own text with it (WCAG 3.1.2 language of parts).
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=default_content_language,
+        help_text=_("The language the title and description are written in."),
+    )
     contacts = models.ManyToManyField(ContactPerson, blank=True, verbose_name=_("contact persons"))
     team = models.ForeignKey(
         Team,
@@ -270,6 +284,12 @@ class Event(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("events:detail", args=[self.slug])
+
+    @property
+    def other_themes(self) -> list[Theme]:
+        """The themes besides the main one, by name in the reader's language (prefetch "themes")."""
+        others = [theme for theme in self.themes.all() if theme.pk != self.main_theme_id]
+        return sorted_by_name(others, lambda theme: theme.display_name)
 
     @property
     def is_cancelled(self) -> bool:

@@ -65,6 +65,13 @@ class Occasion(models.Model):
             return date_format(timezone.localtime(self.starts_at), "DATE_FORMAT")
         return gettext("date to be announced")
 
+    @property
+    def place_lines(self) -> list[str]:
+        """Where it happens, one line each: the venue, then the address as the organizer wrote
+        its lines. Pages put them on lines of their own, text emails and calendars join them
+        with ", " (venue and street ran together otherwise)."""
+        return [line.strip() for line in [self.venue, *self.address.splitlines()] if line.strip()]
+
     def clean(self) -> None:
         super().clean()
         if self.capacity is not None and self.capacity < 1:

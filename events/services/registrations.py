@@ -128,8 +128,7 @@ def register(
             "already_registered",
         )
 
-    seats = Seats.count(event, at)
-    reason = seats.reason_to_wait(occasion.pk, user, user.organization_id)
+    reason = Seats.count(event, at).on_registering(occasion.pk, user)
     registration = Registration.objects.create(
         user=user,
         event=event,

@@ -38,10 +38,14 @@ def test_find_the_charging_meeting_by_theme_register_download_ics_and_cancel(por
     assert "Udrulning af ladeinfrastruktur" in page.locator("h1").inner_text()
     portal.assert_accessible()
 
+    # Register by choosing the date, then confirming with the needs on the next page.
+    page.locator("a.date-choice").click()
+    assert "You will get a seat" in page.locator(".expected-outcome").inner_text()
+    portal.assert_accessible()
     page.fill("#id_diet", "Vegetarian")
     page.locator("form[action$='/register/'] button[type=submit]").click()
     page.wait_for_load_state()
-    assert "You have a seat on" in page.locator(".messages").inner_text()
+    assert "You have a seat on" in page.locator("#registration-heading + .alert").inner_text()
     registration = Registration.objects.get(user__email="trafik@malmo.se")
     assert registration.status == Registration.Status.CONFIRMED and registration.diet == "Vegetarian"
 
@@ -67,11 +71,14 @@ def test_swedish_workshop_when_the_boards_quota_is_used_shows_the_waiting_list(p
 
     page = _sign_in(portal, user.email)
     portal.open(workshop.get_absolute_url())
-    assert "0 of 4" in page.locator("#occasions-heading + ul + p").inner_text()
-    page.locator("input[name=occasion]").nth(2).check()
+    # Every date says, before registering, that the board's seats are used up.
+    third = page.locator(".date-choices > li").nth(2)
+    assert "Your organization's seats are taken – you join the waiting list" in third.inner_text()
+    third.locator("a.date-choice").click()
+    assert "are taken, so you will join the waiting list" in page.locator(".expected-outcome").inner_text()
     page.locator("form[action$='/register/'] button[type=submit]").click()
     page.wait_for_load_state()
-    message = page.locator(".messages").inner_text()
+    message = page.locator("#registration-heading + .alert").inner_text()
     assert "are taken" in message and "number 1 on the waiting list" in message
     portal.assert_accessible()
     registration = Registration.objects.get(user=user)

@@ -155,7 +155,10 @@ def test_page_offers_another_occasion_with_free_seats(client, member, other_memb
 def test_appearing_on_the_participant_list_is_opt_in(client, member):
     event = factories.event()
     client.force_login(member)
-    page = client.get(detail_page(event)).text
+    # The box is on the confirmation step that follows a date button.
+    page = client.get(
+        reverse("events:confirm_registration", args=[event.slug, event.occasions.get().pk])
+    ).text
     assert (
         'name="listed"' in page and 'name="listed" class="checkboxinput form-check-input" checked' not in page
     )

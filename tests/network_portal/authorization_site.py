@@ -44,6 +44,7 @@ def _token(purpose: str) -> Callable[[World], list]:
 PUBLIC_AND_MEMBER_PAGES: dict[str, Case | tuple[Case, ...]] = {
     "home": Case(everyone(OK)),
     "privacy": Case(everyone(OK)),
+    "accessibility": Case(everyone(OK)),
     "healthz": Case(everyone(OK)),
     "set_language": Case(everyone(OK), method="post", data=lambda w: {"language": "da", "next": "/"}),
     # allauth: signed-in people are sent on from the sign-in and sign-up pages (OK covers both).
@@ -109,6 +110,21 @@ PUBLIC_AND_MEMBER_PAGES: dict[str, Case | tuple[Case, ...]] = {
         args=lambda w: [w.event_open.slug],
         method="post",
         data=lambda w: {"occasion": w.event_open.occasions.get().pk, "diet": "", "accessibility": ""},
+    ),
+    # The confirmation step after a date button, for oneself: an occasion of the event only, and a
+    # draft's occasions are nobody's to register for.
+    "events:confirm_registration": (
+        Case(signed_in(OK), args=lambda w: [w.event_open.slug, w.event_open.occasions.get().pk]),
+        Case(
+            signed_in(NOT_FOUND),
+            args=lambda w: [w.event_open.slug, w.occasion_a2.pk],
+            label="another event's occasion",
+        ),
+        Case(
+            signed_in(NOT_FOUND),
+            args=lambda w: [w.draft_a.slug, w.draft_a.occasions.first().pk],
+            label="draft",
+        ),
     ),
     # The coordinator's page of the organization's seats: for coordinators only.
     "events:organization_seats": (

@@ -79,7 +79,8 @@ def test_dates_and_footer_follow_the_subscribers_language(edition_with_blocks):
     occasion = edition_with_blocks and factories.event(title="Later", days_ahead=40).occasions.get()
     starts = timezone.localtime(occasion.day_parts.get().starts_at)
     with translation.override("da"):
-        danish_date = formats.date_format(starts, "l j F Y")
+        # Danish writes a period after the day (issue 11): "fredag den 8. januar 2027".
+        danish_date = formats.date_format(starts, r"l \d\e\n j. F Y")
     with translation.override("en"):
         english_date = formats.date_format(starts, "l j F Y")
     assert danish_date != english_date
