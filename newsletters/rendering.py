@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 
 from events.markup import render_markdown
-from mail.links import absolute_url
+from mail.links import absolute_url, in_language
 
 from . import selectors, tokens
 from .models import Edition, Subscriber
@@ -113,7 +113,9 @@ class EditionRenderer:
                 "network_name": settings.NETWORK_NAME,
                 "site_url": settings.SITE_URL,
                 "site_root": absolute_url("/").rstrip("/"),
-                "web_url": web_url(edition),
+                # Pages opened from the email speak its language (mail.links.in_language).
+                "web_url": in_language(web_url(edition), language),
+                "language_query": in_language("", language),
                 "preferences_url": _PREFERENCES,
                 "unsubscribe_url": _UNSUBSCRIBE,
                 "now": self.at,

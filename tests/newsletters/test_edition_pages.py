@@ -261,3 +261,15 @@ def test_edition_pages_are_for_staff_only(client, member, db, name):
         response = method(_admin_url(name, edition))
         assert response.status_code == 302 and "/admin/login/" in response.url
     assert mail.outbox == [] and Edition.objects.get().status == DRAFT
+
+
+def test_links_in_an_edition_open_in_the_subscribers_language(edition_with_blocks, settings):
+    # Issue 11, defect 6: the archive page and the events it links to speak the email's language.
+    settings.SITE_URL = "https://portal.example.org"
+    _subject, text, html = rendering.render_edition(
+        edition_with_blocks, make_subscriber("svensk@example.se", language="sv")
+    )
+    web = f"https://portal.example.org/newsletter/archive/{edition_with_blocks.pk}/?lang=sv"
+    event_link = "https://portal.example.org/events/charging-meeting/?lang=sv"
+    assert web in text and web in html
+    assert event_link in text and event_link in html
