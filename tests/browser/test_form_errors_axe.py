@@ -39,7 +39,7 @@ def _assert_errors_shown_and_accessible(portal, language: str) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_sign_up_and_newsletter_forms_with_errors(portal, language):
+def test_sign_up_sign_in_reset_and_newsletter_forms_with_errors(portal, language):
     portal.page.context.add_cookies(
         [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": portal.url}]
     )
@@ -54,6 +54,17 @@ def test_sign_up_and_newsletter_forms_with_errors(portal, language):
     page = portal.open("/newsletter/")
     page.fill("main input[type=email]", "also@not@valid")
     _submit(page, "main form:has(input[type=email])")
+    _assert_errors_shown_and_accessible(portal, language)
+
+    page = portal.open("/accounts/login/")
+    page.fill("#id_login", "nobody@example.org")
+    page.fill("#id_password", "not the password")
+    _submit(page, "main form:has(#id_login)")
+    _assert_errors_shown_and_accessible(portal, language)
+
+    page = portal.open("/accounts/password/reset/")
+    page.fill("#id_email", "not an address")
+    _submit(page, "main form:has(#id_email)")
     _assert_errors_shown_and_accessible(portal, language)
 
 
