@@ -228,6 +228,10 @@ class EventAdmin(
 ):
     team_path = "team"
     form = EventAdminForm
+
+    class Media:
+        css = {"all": ["admin/events/event_page.css"]}
+
     # Status and seats before the wide columns, so a 1400 px window shows them; the series is a filter.
     list_display = ["title", "starts_at", "status", "seats", "format", "main_theme", "team"]
     # Only the series and teams of the events the organizer sees.
