@@ -133,6 +133,7 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args, registration: Registration, **kwargs):
         super().__init__(*args, **kwargs)
+        self.registration = registration
         self.fields["occasion"].queryset = (
             registration.event.occasions.with_seats()
             .exclude(pk=registration.occasion_id)

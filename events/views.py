@@ -303,10 +303,30 @@ def organization_seats(request, slug: str):
     colleagues = selectors.colleagues_for(request.user)
     if not colleagues:
         raise PermissionDenied
-    # Bound on every POST, an empty one too: an error can only be added to a bound form.
-    form = RegistrationForm(request.POST if request.method == "POST" else None, event=event)
-    status = 400  # when the form comes back with errors
-    if request.method == "POST":
+    seats = list(selectors.organization_registrations(request.user, event))
+    posted = request.POST if request.method == "POST" else None
+    moving = posted.get("move") if posted is not None else None
+    move_forms = _seat_move_forms(event, seats, posted, moving)
+    moved = move_forms.get(moving)
+    status = 400  # when a form comes back with errors
+    if moved is not None and moved.is_valid():
+        try:
+            registration = registrations.move(
+                moved.registration, moved.cleaned_data["occasion"], actor=request.user
+            )
+        except RegistrationError as error:
+            moved.add_error("occasion", error.message)
+            status = _status_for(error)
+        else:
+            confirmed = registration.status == Registration.Status.CONFIRMED
+            level = messages.SUCCESS if confirmed else messages.WARNING
+            messages.add_message(request, level, f"{registration.user}: {outcome_message(registration)}")
+            return redirect("events:organization_seats", slug=event.slug)
+    # Bound on every POST, an empty one too: an error can only be added to a bound form. A move
+    # posted from a row leaves the colleague form untouched.
+    registering = posted is not None and moving is None
+    form = RegistrationForm(posted if registering else None, event=event)
+    if registering:
         # Only the verified colleagues offered in the list; anything else typed is refused.
         member = next((c for c in colleagues if str(c.pk) == request.POST.get("member", "")), None)
         if member is None:
@@ -334,12 +354,28 @@ def organization_seats(request, slug: str):
             "event": event,
             "form": form,
             "colleagues": colleagues,
-            "registrations": selectors.organization_registrations(request.user, event),
-            "other_occasions": list(event.occasions.all()) if event.occasions.count() > 1 else [],
+            "registrations": [(registration, move_forms.get(str(registration.pk))) for registration in seats],
             "seats_left": selectors.organization_seats_left(event, request.user.organization_id),
         },
-        status=status if form.errors else 200,
+        status=status if form.errors or (moved is not None and moved.errors) else 200,
     )
+
+
+def _seat_move_forms(event: Event, seats: list[Registration], posted, moving: str | None) -> dict:
+    """Each colleague's row its own move form (the member's, with its empty first choice and the
+    seats in each option), keyed by the registration's id; the row posted is bound. A move of a
+    registration not on the page (or of an event with one occasion) is a 404."""
+    forms = {}
+    if event.occasions.count() > 1:
+        for registration in seats:
+            registration.event = event  # the row this page read already
+            key = str(registration.pk)
+            forms[key] = MoveForm(
+                posted if key == moving else None, registration=registration, auto_id=f"move-{key}-%s"
+            )
+    if moving is not None and moving not in forms:
+        raise Http404
+    return forms
 
 
 @require_GET

@@ -184,9 +184,9 @@ def test_coordinator_moves_a_colleague_from_the_organization_page(client, member
     first, second = event.occasions.all()
     registration = registrations.register(colleague, first)
     client.force_login(member)
-    page = client.get(reverse("events:organization_seats", args=[event.slug])).text
-    assert reverse("events:move", args=[registration.pk]) in page
-    client.post(reverse("events:move", args=[registration.pk]), {"occasion": second.pk})
+    url = reverse("events:organization_seats", args=[event.slug])
+    assert f'name="move" value="{registration.pk}"' in client.get(url).text
+    client.post(url, {"move": registration.pk, "occasion": second.pk})
     registration.refresh_from_db()
     assert registration.occasion == second
 

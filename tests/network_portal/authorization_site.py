@@ -136,6 +136,13 @@ PUBLIC_AND_MEMBER_PAGES: dict[str, Case | tuple[Case, ...]] = {
             data=lambda w: {},
             label="empty POST",
         ),
+        Case(
+            signed_in(FORBIDDEN, coordinator=NOT_FOUND),
+            args=lambda w: [w.event_a.slug],
+            method="post",
+            data=lambda w: {"move": w.registration_b.pk, "occasion": w.occasion_a2.pk},
+            label="move another organization's registration",
+        ),
     ),
     # The secret token is the key: calendar apps cannot sign in.
     "events:calendar_feed": (
