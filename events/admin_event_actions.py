@@ -84,6 +84,16 @@ class EventPages:
             raise PermissionDenied
         return event
 
+    def _event_to_change(self, request, object_id: str) -> Event:
+        """The event of a page that changes it (publish, cancel, write to participants): another
+        team's event is not found, and without change permission the page is refused."""
+        event = self.get_object(request, unquote(object_id))
+        if event is None:
+            raise Http404
+        if not self.has_change_permission(request, event):
+            raise PermissionDenied
+        return event
+
     def occupancy_view(self, request, object_id):
         return admin_views.occupancy(request, self, self._event_for_page(request, object_id))
 

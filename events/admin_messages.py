@@ -15,9 +15,6 @@ import uuid
 from csp.decorators import csp_update
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -78,22 +75,12 @@ class EventMessages:
             *super().get_urls(),
         ]
 
-    def _event_to_write_about(self, request, object_id: str) -> Event:
-        # get_object reads through the team-scoped get_queryset: another team's event is not found.
-        event = self.get_object(request, unquote(object_id))
-        if event is None:
-            raise Http404
-        # Writing to participants is changing the event (the list action asks the same).
-        if not self.has_change_permission(request, event):
-            raise PermissionDenied
-        return event
-
     # The email's layout is style attributes, which the portal's policy forbids elsewhere. The
     # preview's frame (its srcdoc inherits this page's policy) needs them; they run no script,
     # and the organizer's Markdown is sanitized before it gets there.
     @csp_update({"style-src-attr": ["'unsafe-inline'"]})
     def message_view(self, request, object_id):
-        event = self._event_to_write_about(request, object_id)
+        event = self._event_to_change(request, object_id)
         posted = request.method == "POST"
         form = ParticipantMessageForm(request.POST if posted else None, event=event)
         preview = None

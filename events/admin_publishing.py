@@ -18,10 +18,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.options import IS_POPUP_VAR
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -87,15 +85,6 @@ class EventPublishing:
             path("<path:object_id>/cancel/", view(self.cancel_view), name=f"{name}_cancel"),
             *super().get_urls(),
         ]
-
-    def _event_to_change(self, request, object_id: str) -> Event:
-        # get_object reads through get_queryset: another team's event is not found.
-        event = self.get_object(request, unquote(object_id))
-        if event is None:
-            raise Http404
-        if not self.has_change_permission(request, event):
-            raise PermissionDenied
-        return event
 
     def _change_url(self, event: Event) -> str:
         return reverse(f"{self.admin_site.name}:events_event_change", args=[event.pk])
