@@ -1,6 +1,6 @@
-"""The README's pictures of the member's side (only with SCREENSHOTS=<folder>): the event list
-and the Swedish workshop's page with its date buttons, as a county board's planner sees them,
-at 1200 px, full length."""
+"""The README's pictures of the member's side (only with SCREENSHOTS=<folder>): the event list,
+the Swedish workshop's page with its date buttons and the newsletter sign-up, as a county
+board's planner sees them, at 1200 px, full length."""
 
 import os
 from pathlib import Path
@@ -41,3 +41,5 @@ def test_screenshots_of_the_members_side(portal):
     workshop = Event.objects.get(slug="workshop-klimatsmarta-lanstransportplaner")
     portal.open(workshop.get_absolute_url())
     page.screenshot(path=folder / "event-detail.png", full_page=True)
+    portal.open("/newsletter/")
+    page.screenshot(path=folder / "newsletter.png", full_page=True)
