@@ -366,6 +366,10 @@ class OccasionChoice:
     def has_date(self) -> bool:
         return self.occasion.starts_at is not None
 
+    @property
+    def awaits_verification(self) -> bool:
+        return self.wait_reason == Registration.WaitReason.UNVERIFIED
+
 
 def occasion_choices(user: User, event: Event, at: dt.datetime | None = None) -> list[OccasionChoice]:
     """The event's occasions as the member may choose among them, in date order."""
