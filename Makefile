@@ -22,11 +22,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints-build.txt
 # every page and email (the worker's too) is in English.
 venv: $(VENV)/.installed messages
 
-# Debian packages the project needs: gettext (compiled translations) and Chromium (browser tests).
+# Debian packages the project needs: gettext (compiled translations), Chromium (browser tests)
+# and wrk (the benchmark's load generator, whose quick run is part of the suite).
 system-deps: gettext
-	@command -v chromium >/dev/null || { \
+	@command -v chromium >/dev/null && command -v wrk >/dev/null || { \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium wrk >/dev/null; }
 
 gettext:
 	@command -v msgfmt >/dev/null || { \
@@ -67,9 +68,10 @@ worker: venv
 beat: venv
 	$(VENV)/bin/celery -A network_portal beat -l info
 
-## Benchmarks (not part of the test suite): newsletter delivery rate and memory against a bare SMTP loop
-bench: venv
-	$(PY) bench/newsletter.py $(BENCH_ARGS)
+## The benchmark harness (bench/run.py): pages, a registration rush, the newsletter and reminders against
+## floors measured in the same run; results in bench/results/. BENCH_ARGS=--quick for a short run.
+bench: venv system-deps messages
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 makemessages: venv
 	$(DEV_ENV) $(MANAGE) makemessages -l da -l sv --ignore '$(VENV)/*' --ignore 'tests/*' --ignore 'bench/*' --no-obsolete

@@ -1,0 +1,1 @@
+"""The benchmark harness (`make bench`): the portal against floors measured in the same run."""
