@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from events.markup import SanitizedHTMLField, StoredMarkdown
 from events.models import Theme
 from events.models.event import default_content_language
 
@@ -103,7 +104,9 @@ class Consent(models.Model):
         return f"{self.get_action_display()} ({self.source})"
 
 
-class Edition(models.Model):
+class Edition(StoredMarkdown, models.Model):
+    stored_markdown = {"body": "body_html"}
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SCHEDULED = "scheduled", _("Scheduled")
@@ -118,6 +121,7 @@ class Edition(models.Model):
         help_text=_("The line mail programs show after the subject."),
     )
     body = models.TextField(_("body"), help_text=_("Markdown."))
+    body_html = SanitizedHTMLField(_("body as HTML"))
     # The archive page marks the edition's text with it when the visitor reads another language.
     language = models.CharField(
         _("language"),

@@ -19,7 +19,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from events.markup import render_markdown
 from mail.links import absolute_url, in_language
 
 from . import selectors, tokens
@@ -86,11 +85,12 @@ class EditionRenderer:
         self._by_language: dict[str, tuple[str, str, str]] = {}
 
     def blocks(self) -> dict:
-        """The body as sanitized HTML and the optional blocks, read once."""
+        """The body as sanitized HTML (stored when the edition was saved) and the optional
+        blocks, read once."""
         if self._blocks is None:
             edition = self.edition
             self._blocks = {
-                "body_html": render_markdown(edition.body),
+                "body_html": edition.body_html,
                 "events": (
                     selectors.upcoming_events(self.at, UPCOMING_EVENTS_LIMIT)
                     if edition.include_upcoming_events

@@ -20,20 +20,25 @@ from members.models import Team
 from members.text import PersonTextModel
 from network_portal.collation import sorted_by_name
 
+from ..markup import SanitizedHTMLField, StoredMarkdown
+
 
 def _local(moment) -> str:
     """A moment in the organizer's time zone and date format, for messages."""
     return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
-class Theme(models.Model):
+class Theme(StoredMarkdown, models.Model):
     """A main agenda of municipal green mobility (the Danish seed lists them)."""
+
+    stored_markdown = {"description": "description_html"}
 
     slug = models.SlugField(_("slug"), unique=True)
     name = models.CharField(_("name (English)"), max_length=100)
     name_da = models.CharField(_("name (Danish)"), max_length=100, blank=True)
     name_sv = models.CharField(_("name (Swedish)"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_html = SanitizedHTMLField(_("description as HTML"))
     colour = models.CharField(
         _("colour"),
         max_length=7,
@@ -97,13 +102,16 @@ class SeriesQuerySet(models.QuerySet):
         return self.filter(team_visibility(user, "team"))
 
 
-class Series(models.Model):
+class Series(StoredMarkdown, models.Model):
     """A network or project that events belong to, e.g. KL's network on green mobility."""
+
+    stored_markdown = {"description": "description_html"}
 
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), unique=True)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
     description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
+    description_html = SanitizedHTMLField(_("description as HTML"))
     organizing_bodies = models.CharField(_("organizing bodies"), max_length=300, blank=True)
     # Pages in another language mark the series' own text with it (WCAG 3.1.2 language of parts).
     language = models.CharField(
@@ -172,7 +180,9 @@ class EventQuerySet(models.QuerySet):
         return self.filter(team_visibility(user, "team"))
 
 
-class Event(models.Model):
+class Event(StoredMarkdown, models.Model):
+    stored_markdown = {"description": "description_html"}
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
@@ -215,6 +225,7 @@ class Event(models.Model):
     themes = models.ManyToManyField(Theme, blank=True, related_name="events", verbose_name=_("other themes"))
     summary = models.CharField(_("summary"), max_length=300)
     description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
+    description_html = SanitizedHTMLField(_("description as HTML"))
     audience = models.JSONField(
         _("target audience"), default=list, blank=True, help_text=_("Roles the event is for.")
     )
