@@ -7,9 +7,12 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
         from mail import sending
         from members import privacy, registry
         from members.dispatch import membership_verified
+        from network_portal.page_cache import public_pages_changed
 
         from . import demo, notifications
         from . import privacy as events_privacy
@@ -33,6 +36,20 @@ class EventsConfig(AppConfig):
             erase=erasure.erase_member_registrations,
             order=100,
         )
+
+        # Public pages show what this app stores: any write gives them a new version (the lock
+        # of registrations does the same for conditional updates, events.services.registrations).
+        def _changed(sender, **kwargs):
+            public_pages_changed()
+
+        for model in self.get_models():
+            uid = f"public-pages-{model.__name__}"
+            post_save.connect(_changed, sender=model, weak=False, dispatch_uid=f"{uid}-save")
+            post_delete.connect(_changed, sender=model, weak=False, dispatch_uid=f"{uid}-delete")
+            for field in model._meta.local_many_to_many:
+                m2m_changed.connect(
+                    _changed, sender=field.remote_field.through, weak=False, dispatch_uid=f"pages-m2m-{field}"
+                )
 
         # Organizers run events: every permission of the app (their teams limit which events).
         registry.register_organizer_permissions("events")

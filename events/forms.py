@@ -125,6 +125,7 @@ class MoveForm(forms.Form):
         label=_("Move to"),
         queryset=Occasion.objects.none(),
         empty_label=_("Choose a date"),
+        widget=forms.Select(attrs={"class": "form-select"}),
         error_messages={
             "required": _("Choose the date to move to."),
             "invalid_choice": _("Choose one of the other occasions of this event."),
@@ -140,3 +141,24 @@ class MoveForm(forms.Form):
             .order_by("starts_at", "pk")
         )
         self.fields["occasion"].label_from_instance = _move_choice
+        event = registration.event
+        if "occasions" in getattr(event, "_prefetched_objects_cache", {}):
+            # The event page read the occasions with their seats already: offer those, without
+            # reading them again (the queryset above still decides what a posted choice may be).
+            others = sorted(
+                (occasion for occasion in event.occasions.all() if occasion.pk != registration.occasion_id),
+                key=lambda occasion: (
+                    occasion.starts_at is None,
+                    occasion.starts_at or event.created_at,
+                    occasion.pk,
+                ),
+            )
+            self.fields["occasion"].choices = [
+                ("", self.fields["occasion"].empty_label),
+                *((occasion.pk, _move_choice(occasion)) for occasion in others),
+            ]
+
+    @property
+    def offers_a_move(self) -> bool:
+        """Whether there is another occasion to move to (the empty choice aside)."""
+        return len(self.fields["occasion"].choices) > 1

@@ -5,12 +5,27 @@ anything, and nothing here imports events.services (services read through this m
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, TextChoices, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextChoices,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from members.models import User
 
+# The public lists of events live in list_selectors; pages and other apps read them from here.
+from .list_selectors import TopicEvents, event_list, topic_events, upcoming_events  # noqa: F401
 from .models import AgendaItem, CalendarFeed, DayPart, Document, Event, Occasion, Registration, Series, Theme
 from .seats import Seats
 
@@ -24,52 +39,24 @@ def _occasions_with_seats() -> Prefetch:
     )
 
 
-def event_list(
-    *,
-    past: bool = False,
-    theme=None,
-    series=None,
-    event_format: str = "",
-    month: dt.date | None = None,
-) -> QuerySet:
-    events = (
-        Event.objects.published()
-        .select_related("series", "main_theme")
-        .prefetch_related("themes", _occasions_with_seats())
-    )
-    events = events.past().order_by("-starts_at") if past else events.upcoming().order_by("starts_at")
-    if theme is not None:
-        events = events.filter(Q(main_theme=theme) | Q(themes=theme)).distinct()
-    if series is not None:
-        events = events.filter(series=series)
-    if event_format:
-        events = events.filter(format=event_format)
-    if month is not None:
-        events = events.filter(occasions__starts_at__year=month.year, occasions__starts_at__month=month.month)
-        events = events.distinct()
-    return events
-
-
-def upcoming_events(limit: int = 5) -> QuerySet:
-    return event_list()[:limit]
-
-
 def event_for_page(slug: str, *, viewer=None) -> Event:
     """A published event, or a draft for its own team's organizers to preview."""
     events = Event.objects.published()
     if viewer is not None and viewer.is_staff:
         events = events | Event.objects.visible_to(viewer)
+    # Themes, contacts, programme and documents are read by the shared parts of the page when
+    # they are rendered (agenda_by_day_part), not on every request (events.views._shared_parts).
     return (
-        events.select_related("series", "main_theme")
-        .prefetch_related(
-            "themes",
-            "contacts",
-            "documents",
-            _occasions_with_seats(),
-            Prefetch("agenda_items", queryset=AgendaItem.objects.prefetch_related("speakers")),
-        )
-        .get(slug=slug)
+        events.select_related("series", "main_theme").prefetch_related(_occasions_with_seats()).get(slug=slug)
     )
+
+
+def agenda_by_day_part(event: Event) -> list[tuple[int, list[AgendaItem]]]:
+    """The programme grouped by day part, in order, with the speakers."""
+    parts: dict[int, list] = {}
+    for item in event.agenda_items.prefetch_related("speakers"):
+        parts.setdefault(item.day_part, []).append(item)
+    return sorted(parts.items())
 
 
 def published_events() -> QuerySet:
@@ -434,3 +421,24 @@ def people_told_of_cancellation(events: QuerySet) -> dict[str, int]:
         confirmed=Count("pk", filter=Q(status=Registration.Status.CONFIRMED)),
         waiting=Count("pk", filter=Q(status=Registration.Status.WAITLISTED)),
     )
+
+
+_MOMENTS = (
+    "registration_opens_at", "registration_closes_at", "quota_release_at", "cancellation_deadline",
+    "starts_at", "ends_at", "occasions__starts_at", "occasions__ends_at",
+)  # fmt: skip
+
+
+def next_moment(events: QuerySet | None = None, at: dt.datetime | None = None) -> dt.datetime | None:
+    """The next time a published event's public page or lists change by the clock alone
+    (registration opens or closes, seats are released, it starts or ends); one query."""
+    at = at or timezone.now()
+    events = Event.objects.published() if events is None else events
+    found = events.aggregate(
+        **{field.replace("__", "_"): Min(field, filter=Q(**{f"{field}__gt": at})) for field in _MOMENTS}
+    )
+    return min((moment for moment in found.values() if moment is not None), default=None)
+
+
+def next_moment_of_event(slug: str) -> dt.datetime | None:
+    return next_moment(Event.objects.published().filter(slug=slug))

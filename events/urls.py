@@ -1,17 +1,17 @@
 from django.urls import path
 
-from . import calendar, feeds, views
+from . import calendar, feeds, list_views, views
 
 app_name = "events"
 
 urlpatterns = [
-    path("", views.event_list, name="list"),
+    path("", list_views.event_list, name="list"),
     path("mine/", views.my_registrations, name="my_registrations"),
     path("registrations/<int:pk>/cancel/", views.cancel_registration, name="cancel"),
     path("registrations/<int:pk>/move/", views.move_registration, name="move"),
-    path("series/<slug:slug>/", views.series_detail, name="series"),
-    path("themes/<slug:slug>/", views.theme_detail, name="theme"),
-    path("themes.css", views.theme_stylesheet, name="theme_stylesheet"),
+    path("series/<slug:slug>/", list_views.series_detail, name="series"),
+    path("themes/<slug:slug>/", list_views.theme_detail, name="theme"),
+    path("themes.css", list_views.theme_stylesheet, name="theme_stylesheet"),
     path("documents/<int:pk>/", views.document_file, name="document"),
     path("<slug:slug>/", views.event_detail, name="detail"),
     path("<slug:slug>/register/", views.register, name="register"),

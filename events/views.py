@@ -3,30 +3,30 @@ theme to read; registering, moving and cancelling one's own registrations; a coo
 seats. Thin: reading goes through events.selectors, every change through events.services, and
 each refusal comes back as a message next to the form."""
 
-import re
 from pathlib import Path
 
 from csp.decorators import csp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from members.models import User
+from network_portal.page_cache import public_page, shared_fragments
 
 from . import selectors, uploads
 from .calendar import calendar_feed_for
 from .errors import RegistrationError
-from .forms import ConfirmRegistrationForm, EventFilterForm, MoveForm, RegistrationForm
-from .models import Event, Registration, Theme
+from .forms import ConfirmRegistrationForm, MoveForm, RegistrationForm
+from .models import Event, Registration
 from .permissions import may_act_for
 from .rules import cancellation_deadline
 from .services import registrations
-
-_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 def _registration_for(request, pk: int) -> Registration:
@@ -93,24 +93,7 @@ def _registration_panel(event: Event) -> str:
 
 
 @require_GET
-def event_list(request):
-    form = EventFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    events = selectors.event_list(
-        past=filters.get("when") == "past",
-        theme=filters.get("theme"),
-        series=filters.get("series"),
-        event_format=filters.get("format", ""),
-        month=filters.get("month"),
-    )
-    return render(
-        request,
-        "events/event_list.html",
-        {"form": form, "events": events, "past": filters.get("when") == "past"},
-    )
-
-
-@require_GET
+@public_page(until=lambda request, slug: selectors.next_moment_of_event(slug))
 def event_detail(request, slug: str):
     try:
         event = selectors.event_for_page(slug, viewer=request.user)
@@ -129,12 +112,10 @@ def _detail_context(request, event: Event, form: RegistrationForm | None = None)
     waiting = holds_place and registration.status == Registration.Status.WAITLISTED
     context = {
         "event": event,
-        "occasions": event.occasions.all(),
-        "agenda": _agenda_by_day_part(event),
+        "shared": _shared_parts(event),
         "registration": registration,
         "meeting_link": selectors.meeting_link_for(registration) if registration else "",
         "registration_state": registrations.registration_state(event),
-        "audience_labels": [User.Role(role).label for role in event.audience if role in User.Role.values],
         # Appearing on the participant list is opt-in (GDPR): the box starts unticked.
         "form": form or RegistrationForm(event=event),
     }
@@ -156,11 +137,32 @@ def _detail_context(request, event: Event, form: RegistrationForm | None = None)
     return context
 
 
-def _agenda_by_day_part(event: Event) -> list[tuple[int, list]]:
-    parts: dict[int, list] = {}
-    for item in event.agenda_items.all():
-        parts.setdefault(item.day_part, []).append(item)
-    return sorted(parts.items())
+def _shared_parts(event: Event) -> dict:
+    """What every visitor of the event page sees alike, rendered once per version of the
+    public content (network_portal.page_cache); the rest of the page is the visitor's own."""
+
+    def part(template: str, **context):
+        return lambda: render_to_string(template, {"event": event, **context})
+
+    return shared_fragments(
+        f"event-{event.pk}",
+        [get_language()],
+        {
+            "head": part("events/_event_head.html"),
+            "about": part(
+                "events/_event_about.html",
+                audience_labels=[
+                    User.Role(role).label for role in event.audience if role in User.Role.values
+                ],
+            ),
+            "occasions": part("events/_event_occasions.html"),
+            "contacts": part("events/_event_contacts.html"),
+            "programme": lambda: render_to_string(
+                "events/_event_programme.html",
+                {"event": event, "agenda": selectors.agenda_by_day_part(event)},
+            ),
+        },
+    )
 
 
 @login_required
@@ -376,48 +378,6 @@ def _seat_move_forms(event: Event, seats: list[Registration], posted, moving: st
     if moving is not None and moving not in forms:
         raise Http404
     return forms
-
-
-@require_GET
-def series_detail(request, slug: str):
-    series = get_object_or_404(selectors.series_for_page(), slug=slug)
-    return render(
-        request,
-        "events/series_detail.html",
-        {
-            "series": series,
-            "events": selectors.event_list(series=series),
-            "past": selectors.event_list(past=True, series=series),
-        },
-    )
-
-
-@require_GET
-def theme_detail(request, slug: str):
-    theme = get_object_or_404(Theme, slug=slug)
-    return render(
-        request,
-        "events/theme_detail.html",
-        {
-            "theme": theme,
-            "events": selectors.event_list(theme=theme),
-            "past": selectors.event_list(past=True, theme=theme),
-        },
-    )
-
-
-@require_GET
-def theme_stylesheet(request):
-    """Theme colours as a stylesheet: the CSP allows no inline style, and organizers pick the
-    colours in admin. Only #rrggbb values reach the CSS (the model validates them)."""
-    rules = [
-        f".theme-{theme.slug} {{ background: {theme.colour}; color: #fff; }}"
-        for theme in selectors.all_themes()
-        if _HEX_COLOUR.fullmatch(theme.colour)
-    ]
-    response = HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
-    response["Cache-Control"] = "public, max-age=300"
-    return response
 
 
 @require_GET

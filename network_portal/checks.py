@@ -17,3 +17,19 @@ def site_url_is_https(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.caches, deploy=True)
+def cache_is_shared(app_configs, **kwargs):
+    # Rate limits and the version of the public pages (network_portal.page_cache) must be the
+    # same for every process: with a cache per process a change renews the pages of one only.
+    if settings.PAGE_CACHE_SECONDS and settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        return [
+            Warning(
+                "CACHE_URL is a cache of each process's own.",
+                hint="Set CACHE_URL=dbcache://portal_cache (after manage.py createcachetable) or "
+                "redis://…, or PAGE_CACHE_SECONDS=0 if only one process serves the portal.",
+                id="portal.W002",
+            )
+        ]
+    return []

@@ -6,12 +6,14 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from events.selectors import upcoming_events
+from events.selectors import next_moment, upcoming_events
 
 from . import health
+from .page_cache import public_page
 
 
 @require_GET
+@public_page(until=lambda request: next_moment())
 def home(request):
     return render(request, "home.html", {"upcoming_events": upcoming_events()})
 

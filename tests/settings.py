@@ -12,6 +12,11 @@ os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("HTTPS", "false")
 os.environ.setdefault("DEBUG", "false")
+# Each test's data is rolled back but a cache is not: pages are cached only in the tests that
+# say so (tests/network_portal/test_page_cache.py). Connections close as in development, so the
+# live-server threads of browser tests leave none open on the test database.
+os.environ.setdefault("PAGE_CACHE_SECONDS", "0")
+os.environ.setdefault("CONN_MAX_AGE", "0")
 
 from network_portal.settings import *  # noqa: E402,F403
 

@@ -13,6 +13,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "hzV3q9Lr0cTwY7mKx2Ae5NbUj8Sg4Pd6Fo1Ri-Xl_WsGtZyHvQnMkBuCaJe0Tf7Dp",
     "ALLOWED_HOSTS": "portal.example.org",
     "SITE_URL": "https://portal.example.org",
+    "CACHE_URL": "dbcache://portal_cache",
     "DJANGO_SETTINGS_MODULE": "network_portal.settings",
 }
 _INHERITED = ("PATH", "HOME", "LANG")
@@ -34,6 +35,12 @@ def test_production_settings_pass_check_deploy_without_warnings():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_each_process_has_a_cache_of_its_own():
+    """Public pages would be renewed in one process only (network_portal.page_cache)."""
+    result = _manage("check", "--deploy", **{**PRODUCTION_ENV, "CACHE_URL": "locmemcache://"})
+    assert "portal.W002" in result.stdout + result.stderr
 
 
 def test_check_deploy_warns_when_links_in_emails_are_not_https():

@@ -1,0 +1,135 @@
+"""Whole public pages for visitors without a session, kept in the shared cache.
+
+A visitor who is signed in, or carries a session or a pending message, always gets a page
+rendered for them: their own seats and messages are never served from a shared cache. For
+everyone else a page is rendered once per version of the public content and served from the
+cache until:
+
+- anything about events changes: `public_pages_changed()` gives the content a new version after
+  the change commits (the version is read before the page is, so a page rendered from data older
+  than the version it is stored under cannot exist);
+- a moment the page depends on passes (registration opens or closes, an event starts or ends):
+  the page's `until` says when, and the entry lives no longer;
+- PAGE_CACHE_SECONDS pass at the latest (0 turns the cache off).
+
+The CSRF token of forms on the page (language, newsletter) is a placeholder in the cache and the
+visitor's own token in every response.
+"""
+
+import functools
+import secrets
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.safestring import SafeString, mark_safe
+
+VERSION_KEY = "public-pages:version"
+CSRF_PLACEHOLDER = "csrfPlaceholderForTheVisitorsOwnToken"
+
+
+def public_pages_changed() -> None:
+    """Call when something shown on a public page changes; takes effect when the change commits."""
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, secrets.token_hex(8), None))
+
+
+# A link from an email carries the language (network_portal.middleware.EmailLinkLanguageMiddleware).
+ALWAYS_ALLOWED_PARAMETERS = frozenset({"lang"})
+
+
+def public_page(until: Callable[..., object] | None = None, parameters: tuple[str, ...] = ()):
+    """Serve the view's page from the cache to visitors without a session. `until(request, *args,
+    **kwargs)` returns when the page next changes by itself (a datetime), or None. Only the query
+    `parameters` the page reads are cached: any other makes a page of its own, so made-up query
+    strings cannot fill the cache and push out the pages people read."""
+    allowed = ALWAYS_ALLOWED_PARAMETERS | set(parameters)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not _cacheable(request) or not allowed.issuperset(request.GET):
+                return view(request, *args, **kwargs)
+            key = "public-page:" + ":".join(
+                [request.get_host(), request.LANGUAGE_CODE, request.get_full_path()]
+            )
+            found = cache.get_many([VERSION_KEY, key])
+            version = found.get(VERSION_KEY) or _first_version()
+            entry = found.get(key)
+            if entry is not None and entry[0] == version:
+                response = _response(entry[1], entry[2])
+            else:
+                request.csrf_token_placeholder = True
+                response = view(request, *args, **kwargs)
+                seconds = _seconds(until and until(request, *args, **kwargs))
+                if response.status_code == 200 and not response.streaming and seconds > 0:
+                    cache.set(key, (version, response.content, response["Content-Type"]), seconds)
+            # Pages differ by session and language; a shared proxy must not mix them up.
+            patch_vary_headers(response, ["Cookie", "Accept-Language"])
+            return _with_token(request, response)
+
+        return wrapper
+
+    return decorator
+
+
+def shared_fragments(name: str, vary: list, renderers: dict[str, Callable[[], str]]) -> dict[str, SafeString]:
+    """Parts of a page that every visitor sees alike (an event's description and programme),
+    each rendered by its renderer once per version of the public content and `vary` values; the
+    version and every part come in one cache read. Signed-in members get these too: what is
+    theirs alone stays outside the parts."""
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return {part: mark_safe(render()) for part, render in renderers.items()}  # noqa: S308
+    keys = {part: f"fragment:{name}:{part}:" + ":".join(map(str, vary)) for part in renderers}
+    found = cache.get_many([VERSION_KEY, *keys.values()])
+    version = found.get(VERSION_KEY) or _first_version()
+    parts, missing = {}, {}
+    for part, key in keys.items():
+        entry = found.get(key)
+        if entry is None or entry[0] != version:
+            entry = missing[key] = (version, str(renderers[part]()))
+        parts[part] = mark_safe(entry[1])  # noqa: S308 - rendered by the portal's own templates
+    if missing:
+        cache.set_many(missing, settings.PAGE_CACHE_SECONDS)
+    return parts
+
+
+def csrf_placeholder(request) -> dict:
+    """Context processor: the placeholder instead of a token in a page bound for the cache."""
+    return {"csrf_token": CSRF_PLACEHOLDER} if getattr(request, "csrf_token_placeholder", False) else {}
+
+
+def _cacheable(request) -> bool:
+    return (
+        settings.PAGE_CACHE_SECONDS > 0
+        and request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+    )
+
+
+def _first_version() -> str:
+    cache.add(VERSION_KEY, secrets.token_hex(8), None)  # add: a concurrent first version wins
+    return cache.get(VERSION_KEY)
+
+
+def _seconds(until) -> int:
+    if until is None:
+        return settings.PAGE_CACHE_SECONDS
+    return max(0, min(settings.PAGE_CACHE_SECONDS, int((until - timezone.now()).total_seconds())))
+
+
+def _response(content: bytes, content_type: str) -> HttpResponse:
+    return HttpResponse(content, content_type=content_type)
+
+
+def _with_token(request, response):
+    placeholder = CSRF_PLACEHOLDER.encode()
+    if placeholder in response.content:
+        response.content = response.content.replace(placeholder, get_token(request).encode())
+    return response

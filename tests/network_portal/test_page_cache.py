@@ -1,0 +1,182 @@
+"""Public pages from the shared cache (network_portal.page_cache): served without touching the
+database to visitors without a session, anew as soon as anything on them changes, never to a
+signed-in member, and with each visitor's own CSRF token."""
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from events.services import registrations
+from network_portal import page_cache
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _pages_cached(settings):
+    settings.PAGE_CACHE_SECONDS = 300
+    cache.clear()
+
+
+def _queries(client, path, **headers) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, **headers)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/", "/events/", "event page"])
+def test_a_second_visitor_gets_the_page_without_a_query(path):
+    event = factories.event(title="Charging hubs")
+    path = event.get_absolute_url() if path == "event page" else path
+    first, page = _queries(Client(), path)
+    assert first > 0 and "Charging hubs" in page
+    again, cached = _queries(Client(), path)
+    assert again == 0
+    assert "Charging hubs" in cached
+
+
+def test_seats_on_the_cached_page_change_with_a_registration(member, django_capture_on_commit_callbacks):
+    event = factories.event(capacities=(3,))
+    path = event.get_absolute_url()
+    assert "3 of 3 seats left" in Client().get(path).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        registrations.register(member, event.occasions.get())
+    assert "2 of 3 seats left" in Client().get(path).content.decode()
+
+
+def test_an_organizers_change_shows_at_once(django_capture_on_commit_callbacks):
+    event = factories.event(title="Old title")
+    path = event.get_absolute_url()
+    Client().get(path)
+    Client().get("/events/")
+    with django_capture_on_commit_callbacks(execute=True):
+        event.title = "New title"
+        event.save()
+    assert "New title" in Client().get(path).content.decode()
+    assert "New title" in Client().get("/events/").content.decode()
+
+
+def test_a_conditional_update_under_the_event_lock_shows_too(member, django_capture_on_commit_callbacks):
+    """Services that write with QuerySet.update() send no signal; the lock they take does."""
+    event = factories.event(capacities=(3,))
+    registration = registrations.register(member, event.occasions.get())
+    Client().get(event.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        registrations.cancel(registration, actor=member)
+    assert "3 of 3 seats left" in Client().get(event.get_absolute_url()).content.decode()
+
+
+def test_a_change_that_rolls_back_keeps_the_cached_page(member, django_capture_on_commit_callbacks):
+    event = factories.event()
+    Client().get(event.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=False):  # never committed
+        event.title = "Rolled back"
+        event.save()
+    again, _ = _queries(Client(), event.get_absolute_url())
+    assert again == 0
+
+
+def test_a_signed_in_member_never_gets_the_shared_page_nor_fills_it(member):
+    event = factories.event(capacities=(3,))
+    registration = registrations.register(member, event.occasions.get())
+    path = event.get_absolute_url()
+    anonymous = Client().get(path).content.decode()
+    signed_in = Client()
+    signed_in.force_login(member)
+    own = signed_in.get(path).content.decode()
+    assert member.email not in anonymous and "Sign out" not in anonymous
+    assert "Sign out" in own
+    assert reverse_cancel(registration) in own
+    # and what the member saw was not stored for the next visitor
+    assert reverse_cancel(registration) not in Client().get(path).content.decode()
+
+
+def reverse_cancel(registration) -> str:
+    from django.urls import reverse
+
+    return reverse("events:cancel", args=[registration.pk])
+
+
+def test_a_visitor_with_a_session_or_a_message_gets_a_page_of_their_own():
+    event = factories.event()
+    path = event.get_absolute_url()
+    Client().get(path)
+    with_session = Client()
+    with_session.cookies["sessionid"] = "something"
+    assert _queries(with_session, path)[0] > 0
+    with_message = Client()
+    with_message.cookies["messages"] = "something"
+    assert _queries(with_message, path)[0] > 0
+
+
+def test_each_language_is_a_page_of_its_own():
+    event = factories.event()
+    path = event.get_absolute_url()
+    danish = Client().get(path, HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    swedish = Client().get(path, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert 'lang="da"' in danish and 'lang="sv"' in swedish
+    queries, again = _queries(Client(), path, HTTP_ACCEPT_LANGUAGE="sv")
+    assert queries == 0 and 'lang="sv"' in again
+
+
+def test_every_visitor_gets_a_working_token_of_their_own():
+    event = factories.event()
+    path = event.get_absolute_url()
+    tokens = []
+    for _ in range(2):
+        client = Client(enforce_csrf_checks=True)
+        page = client.get(path).content.decode()
+        assert page_cache.CSRF_PLACEHOLDER not in page
+        token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        tokens.append(client.cookies["csrftoken"].value)
+        response = client.post(
+            "/i18n/setlang/", {"language": "sv", "next": path, "csrfmiddlewaretoken": token}
+        )
+        assert response.status_code == 302
+    assert tokens[0] != tokens[1]
+
+
+def test_a_page_lives_no_longer_than_until_its_registration_opens(monkeypatch):
+    opens = timezone.now() + dt.timedelta(seconds=90)
+    event = factories.event(opens_at=opens)
+    stored = {}
+    original = cache.set
+
+    def remember(key, value, timeout=None, **kwargs):
+        stored[key] = timeout
+        return original(key, value, timeout, **kwargs)
+
+    monkeypatch.setattr(page_cache.cache, "set", remember)
+    Client().get(event.get_absolute_url())
+    Client().get("/events/")
+    timeouts = [timeout for key, timeout in stored.items() if key.startswith("public-page:")]
+    assert len(timeouts) == 2 and all(0 < timeout <= 90 for timeout in timeouts)
+
+
+def test_the_cache_can_be_turned_off(settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    event = factories.event()
+    Client().get(event.get_absolute_url())
+    assert _queries(Client(), event.get_absolute_url())[0] > 0
+
+
+def test_the_list_is_cached_per_filter_and_page_but_not_for_made_up_parameters():
+    factories.event(title="Charging hubs")
+    Client().get("/events/?when=past&page=2")
+    assert _queries(Client(), "/events/?when=past&page=2")[0] == 0
+    Client().get("/events/?utm_source=x")
+    assert _queries(Client(), "/events/?utm_source=x")[0] > 0
+    # An email's link keeps its language in a session (EmailLinkLanguageMiddleware); the page
+    # itself still comes from the cache.
+    path = factories.event().get_absolute_url() + "?lang=da"
+    Client().get(path)
+    with CaptureQueriesContext(connection) as queries:
+        Client().get(path)
+    assert not [query for query in queries.captured_queries if "events_" in query["sql"]]
