@@ -16,13 +16,13 @@ send_organizer_test), with the same code the worker renders it with.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext
 
 from mail import services as outbox
@@ -32,7 +32,8 @@ from mail.sending import NoLongerTrue, Rendered
 
 from .calendar import calendar_method, moved_away_calendar, registration_calendar
 from .markup import render_markdown
-from .models import MAX_REMINDER_DAYS, Event, Occasion, Registration, RegistrationLog
+from .models import Event, Occasion, Registration, RegistrationLog
+from .reminders import Due
 from .rules import cancellation_deadline
 from .selectors import meeting_link_for, waitlist_position
 
@@ -94,8 +95,9 @@ def _any_reached(keys: list[str]) -> bool:
     ).exists()
 
 
-def registration_logged(log: RegistrationLog) -> None:
-    """The member's email about a logged change of their registration.
+def registration_logged(log: RegistrationLog, *, first: bool = False) -> None:
+    """The member's email about a logged change of their registration (`first`: its first
+    change, the registration itself, so there are no earlier notices to look for).
 
     Each notice tells the registration's whole state and carries its calendar entry, so it
     replaces the notices of earlier changes still waiting in the outbox: a confirmation, a move
@@ -112,7 +114,7 @@ def registration_logged(log: RegistrationLog) -> None:
     if template is None or user is None:
         # No user: the account was erased; its registration stays only as a count.
         return
-    heard_before = _withdraw_earlier_notices(log)
+    heard_before = not first and _withdraw_earlier_notices(log)
     if log.action == Action.CANCELLED and not heard_before:
         return
     outbox.defer(
@@ -167,19 +169,40 @@ def event_cancelled(event: Event, *, note: str = "") -> int:
     )
 
 
+def _reminder_key(registration_id: int, days: int, starts_at: dt.datetime) -> str:
+    # The date is part of the key: a postponed occasion is reminded of again.
+    return f"reminder:{registration_id}:{days}d:{int(starts_at.timestamp())}"
+
+
 def reminder(registration: Registration, days: int) -> None:
     user = registration.user
     if user is None:
         return
     outbox.defer(
-        # The date is part of the key: a postponed occasion is reminded of again.
-        key=f"reminder:{registration.pk}:{days}d:{int(registration.occasion.starts_at.timestamp())}",
+        key=_reminder_key(registration.pk, days, registration.occasion.starts_at),
         kind="reminder",
         recipient=user.email,
         user=user,
         language=_language(user),
         team_id=registration.event.team_id,
         about={"registration": registration.pk, "days": days},
+    )
+
+
+def reminders(due: Iterable[Due]) -> int:
+    """The reminders of a batch the reminder job claimed (events.reminders.Due), as `reminder`
+    writes each: one INSERT however many there are. Returns how many were written."""
+    return outbox.defer_many(
+        {
+            "key": _reminder_key(item.registration_id, item.days, item.starts_at),
+            "kind": "reminder",
+            "recipient": item.email,
+            "user_id": item.user_id,
+            "language": item.language or settings.LANGUAGE_CODE,
+            "team_id": item.team_id,
+            "about": {"registration": item.registration_id, "days": item.days},
+        }
+        for item in due
     )
 
 
@@ -370,39 +393,3 @@ RENDERERS = {
     "reminder": render_reminder,
     "organizer_message": render_organizer_message,
 }
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading: which reminders are due
-
-
-def due_reminders(at: dt.datetime | None = None) -> list[tuple[Registration, int]]:
-    """(registration, days) pairs whose reminder is due now and not yet sent.
-
-    Only occasions starting within the longest allowed offset are read, so the cost follows
-    the occasions that are due, not all registrations in the database. A reminder is due when
-    its offset has been reached but not the next smaller one (a late job never sends a stale
-    "in 7 days" next to "tomorrow"), and only to people who held their seat before then.
-    """
-    at = at or timezone.now()
-    occasions = Occasion.objects.filter(
-        starts_at__gt=at,
-        starts_at__lte=at + dt.timedelta(days=MAX_REMINDER_DAYS),
-        event__status=Event.Status.PUBLISHED,
-    ).select_related("event")
-    due = []
-    for occasion in occasions:
-        offsets = sorted(set(occasion.event.reminder_days), reverse=True)
-        for index, days in enumerate(offsets):
-            window_start = occasion.starts_at - dt.timedelta(days=days)
-            smaller = offsets[index + 1] if index + 1 < len(offsets) else 0
-            if not window_start <= at < occasion.starts_at - dt.timedelta(days=smaller):
-                continue
-            registrations = (
-                Registration.objects.confirmed()
-                .filter(occasion=occasion, confirmed_at__lte=window_start)
-                .filter(Q(last_reminder_days__isnull=True) | Q(last_reminder_days__gt=days))
-                .select_related("user", "event", "occasion")
-            )
-            due += [(registration, days) for registration in registrations]
-    return due

@@ -43,6 +43,24 @@ class Seats:
             event, at, capacity, _confirmed_by(event, "occasion_id"), _confirmed_by(event, "organization_id")
         )
 
+    @classmethod
+    def of_one(
+        cls,
+        event: Event,
+        at: dt.datetime,
+        *,
+        occasion_id: int,
+        capacity: int,
+        taken: int,
+        organization_id: int | None,
+        organization_taken: int,
+    ) -> Seats:
+        """The counts one new registration is decided on: its occasion's and its organization's,
+        counted by the caller (the register service reads them in one query under the lock)."""
+        return cls(
+            event, at, {occasion_id: capacity}, {occasion_id: taken}, {organization_id: organization_taken}
+        )
+
     def reason_to_wait(self, occasion_id: int, user: User, organization_id: int) -> str:
         """Why this person cannot have a seat on the occasion now ("" when they can). The
         reason the member can act on comes first: a verification, then the organization's seats."""

@@ -12,18 +12,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, PositiveSmallIntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import User
 
-from .. import checklist, notifications, selectors
+from .. import checklist, notifications, reminders, selectors
 from ..errors import EventError
 from ..models import DayPart, Event, Occasion, Registration
 from .registrations import calendar_changed, lock_event, promote_locked, promote_waitlist
-
-Status = Registration.Status
 
 
 @transaction.atomic
@@ -267,17 +265,44 @@ def message_participants(
 
 
 def send_due_reminders(at: dt.datetime | None = None) -> int:
-    """Write the reminders that are due. Each is claimed by a conditional update of the
-    registration before it is written, so overlapping runs of the job send it once."""
+    """Write the reminders that are due, a batch of registrations at a time. Each batch is read,
+    claimed (Registration.last_reminder_days) and written in one transaction with the same few
+    queries however many are due, so the job's cost follows the reminders due, not the
+    registrations in the database, and overlapping runs of the job send each reminder once.
+    Returns the number of reminders written."""
+    windows = reminders.open_windows(at or timezone.now())
     sent = 0
-    for registration, days in notifications.due_reminders(at):
-        with transaction.atomic():
-            claimed = (
-                Registration.objects.filter(pk=registration.pk, status=Status.CONFIRMED)
-                .filter(Q(last_reminder_days__isnull=True) | Q(last_reminder_days__gt=days))
-                .update(last_reminder_days=days)
-            )
-            if claimed:
-                notifications.reminder(registration, days)
-                sent += 1
+    for group in reminders.in_groups(windows):
+        while True:
+            with transaction.atomic():
+                batch = reminders.due_batch(group)
+                if batch and not _claim(group, batch):
+                    # An overlapping run claimed some of them between the read and the claim
+                    # (no row locks, as on SQLite): read the batch again without them.
+                    transaction.set_rollback(True)
+                    continue
+                sent += notifications.reminders(batch)
+            if len(batch) < reminders.BATCH:
+                break
     return sent
+
+
+def _claim(windows: list[reminders.Window], batch: list[reminders.Due]) -> bool:
+    """Mark the batch's reminders sent, in one UPDATE that re-applies the condition they were
+    read by. Whether every one of them was claimed here: the update changes only rows of the
+    batch, each at most once, so a count short of the batch means another run had some."""
+    occasions = {due.occasion_id for due in batch}
+    pks_by_days: dict[int, list[int]] = {}
+    for due in batch:
+        pks_by_days.setdefault(due.days, []).append(due.registration_id)
+    claimed = (
+        reminders.due_in([window for window in windows if window.occasion_id in occasions])
+        .filter(pk__in=[due.registration_id for due in batch])
+        .update(
+            last_reminder_days=Case(
+                *(When(pk__in=pks, then=Value(days)) for days, pks in pks_by_days.items()),
+                output_field=PositiveSmallIntegerField(),
+            )
+        )
+    )
+    return claimed == len(batch)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import User
+from network_portal.page_cache import public_pages_changed
 
 from .. import notifications
 from ..errors import RegistrationError
@@ -27,6 +28,7 @@ from ..permissions import may_act_for, organizes
 from ..rules import cancellation_deadline
 from ..seats import Seats
 from . import throttle
+from .snapshot import as_it_is_now
 
 Status = Registration.Status
 Reason = Registration.WaitReason
@@ -57,23 +59,42 @@ def registration_state(event: Event, at: dt.datetime | None = None) -> str:
 
 def lock_event(event_id: int) -> Event:
     """The one lock every decision about the event's seats is taken under (see above)."""
+    # Whatever is decided under it changes seats on public pages, however it is written.
+    public_pages_changed()
     return Event.objects.select_for_update().get(pk=event_id)
 
 
 def log_change(
-    registration: Registration, action: str, actor: User | None, detail: str = "", notify: bool = True
+    registration: Registration,
+    action: str,
+    actor: User | None,
+    detail: str = "",
+    notify: bool = True,
+    first: bool = False,
 ) -> None:
-    log = RegistrationLog.objects.create(registration=registration, action=action, actor=actor, detail=detail)
+    log = RegistrationLog(registration=registration, action=action, actor=actor, detail=detail)
+    # Without post_save, whose only receiver marks public pages changed after the commit: no
+    # page shows a log, and the change logged has done so (lock_event, or its own save).
+    RegistrationLog.objects.bulk_create([log])
     if notify:
         # The email is written in this same transaction (the outbox), so it exists exactly
         # when the change does.
-        notifications.registration_logged(log)
+        notifications.registration_logged(log, first=first)
 
 
 def calendar_changed(registrations: QuerySet) -> int:
     """Raise the calendar SEQUENCE of `registrations` after a change their calendar entries show
     (new times or place, the event cancelled), so calendar apps replace what they have."""
     return registrations.update(calendar_sequence=F("calendar_sequence") + 1)
+
+
+def _check_window(event: Event, at: dt.datetime) -> None:
+    if event.status == Event.Status.CANCELLED:
+        raise RegistrationError(_("This event is cancelled."), "cancelled")
+    if not registration_is_open(event, at):
+        if at < event.registration_opens_at:
+            raise RegistrationError(_("Registration has not opened yet."), "not_open")
+        raise RegistrationError(_("Registration is closed."), "closed")
 
 
 def _check_actor(actor: User | None, member: User | None, event_id: int) -> None:
@@ -106,34 +127,38 @@ def register(
     _check_actor(actor, user, occasion.event_id)
     allowed = throttle.check(user, actor, occasion.event_id)  # before the lock: a refused flood never waits
     event = lock_event(occasion.event_id)
-    if event.status == Event.Status.CANCELLED:
-        raise RegistrationError(_("This event is cancelled."), "cancelled")
-    if not registration_is_open(event, at):
-        if at < event.registration_opens_at:
-            raise RegistrationError(_("Registration has not opened yet."), "not_open")
-        raise RegistrationError(_("Registration is closed."), "closed")
-    occasion = Occasion.objects.get(pk=occasion.pk)  # as it is now, under the lock
-    if occasion.starts_at is None:
+    _check_window(event, at)
+    # The rest of what the decision reads, as it is now that the lock is held, in one query.
+    member = as_it_is_now(user.pk, occasion.pk, event.pk)
+    if member.occasion_capacity is None:
+        raise Occasion.DoesNotExist("The occasion no longer exists.")
+    if member.occasion_starts_at is None:
         raise RegistrationError(_("This occasion has no date yet."), "no_date")
-    user.refresh_from_db()
-    if not user.profile_complete:
+    if not member.profile_complete:
         raise RegistrationError(_("Complete your profile before you register."), "profile")
-
-    existing = Registration.objects.active().filter(user=user, event=event).first()
-    if existing is not None:
-        if existing.occasion_id == occasion.pk:
-            return existing
+    if member.registered_id is not None:
+        if member.registered_occasion_id == occasion.pk:
+            return Registration.objects.get(pk=member.registered_id)
         raise RegistrationError(
             _("You are already registered for another occasion of this event. Move that registration."),
             "already_registered",
         )
 
-    reason = Seats.count(event, at).on_registering(occasion.pk, user)
-    registration = Registration.objects.create(
-        user=user,
+    seats = Seats.of_one(
+        event,
+        at,
+        occasion_id=occasion.pk,
+        capacity=member.occasion_capacity,
+        taken=member.occasion_taken,
+        organization_id=member.organization_id,
+        organization_taken=member.organization_taken,
+    )
+    reason = seats.on_registering(occasion.pk, member)
+    registration = Registration(
+        user=member,
         event=event,
         occasion=occasion,
-        organization_id=user.organization_id,
+        organization_id=member.organization_id,
         status=Status.WAITLISTED if reason else Status.CONFIRMED,
         wait_reason=reason,
         created_at=at,
@@ -143,7 +168,9 @@ def register(
         accessibility=accessibility,
         listed=listed,
     )
-    log_change(registration, Action.WAITLISTED if reason else Action.CONFIRMED, actor or user)
+    # Without post_save, as in log_change: the lock has marked public pages changed already.
+    Registration.objects.bulk_create([registration])
+    log_change(registration, Action.WAITLISTED if reason else Action.CONFIRMED, actor or member, first=True)
     allowed.count()
     return registration
 

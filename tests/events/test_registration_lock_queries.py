@@ -1,0 +1,106 @@
+"""The queries a registration makes while it holds the event's lock, pinned: in a rush every
+other member of the event waits for them, so they must not creep back up (the rush of
+bench/run.py). Counted from the SELECT ... FOR UPDATE to the end of the transaction."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from events.models import Registration
+from events.services import registrations
+from tests import factories
+from tests.conftest import make_member
+
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("reference_organizations")]
+
+# The lock, one read of everything the decision needs (the member, the occasion, both seat
+# counts, an earlier registration), the registration, its log, the outbox row (get_or_create:
+# SELECT, SAVEPOINT, INSERT, RELEASE; a new registration has no earlier notices to replace) and
+# the end of the transaction (COMMIT; RELEASE SAVEPOINT inside a test's transaction).
+UNDER_LOCK = 9
+# Production keeps the rate limit's counters in the database cache (CACHE_URL=dbcache://), on
+# the same connection: counting the change reads the counter again and writes it (COUNT, SAVEPOINT,
+# SELECT, INSERT or UPDATE, RELEASE) before the commit.
+UNDER_LOCK_WITH_DATABASE_CACHE = UNDER_LOCK + 6
+DATABASE_CACHE = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "lock_cache"}
+}
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("the lock is a SELECT ... FOR UPDATE on PostgreSQL (set DATABASE_URL=postgres://...)")
+
+
+def _under_lock(queries) -> list[str]:
+    sql = [query["sql"] for query in queries.captured_queries]
+    start = next(index for index, statement in enumerate(sql) if statement.rstrip().endswith("FOR UPDATE"))
+    return sql[start:]
+
+
+def _register(member, occasion) -> tuple[Registration, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        registration = registrations.register(member, occasion)
+    return registration, _under_lock(queries)
+
+
+def _crowded_event(aarhus, odense):
+    """Three seats per organization; the first occasion full with Aarhus, two of Odense on
+    the second."""
+    event = factories.event(capacities=(3, 5), quota=3)
+    first, second = event.occasions.order_by("pk")
+    for index in range(3):
+        registrations.register(make_member(f"a{index}@aarhus.dk", aarhus), first)
+    for index in range(2):
+        registrations.register(make_member(f"o{index}@odense.dk", odense), second)
+    return first, second
+
+
+def test_every_outcome_holds_the_lock_for_the_same_few_queries(member, aarhus, odense):
+    first, second = _crowded_event(aarhus, odense)
+    outcomes = {
+        "quota": _register(member, second),
+        "full": _register(make_member("late@odense.dk", odense), first),
+        "seat": _register(make_member("last@odense.dk", odense), second),
+    }
+    assert {
+        name: registration.wait_reason or registration.status for name, (registration, _) in outcomes.items()
+    } == {
+        "quota": Registration.WaitReason.QUOTA,
+        "full": Registration.WaitReason.FULL,
+        "seat": Registration.Status.CONFIRMED,
+    }
+    for _, locked in outcomes.values():
+        assert len(locked) == UNDER_LOCK, "\n".join(locked)
+
+
+def test_the_count_does_not_grow_with_the_registrations(member, colleague, aarhus):
+    event = factories.event(capacities=(40,))
+    occasion = event.occasions.get()
+    registration, few = _register(member, occasion)
+    assert registration.status == Registration.Status.CONFIRMED
+    for index in range(12):
+        registrations.register(make_member(f"p{index}@aarhus.dk", aarhus), occasion)
+    registration, many = _register(colleague, occasion)
+    assert registration.status == Registration.Status.CONFIRMED
+    assert len(few) == len(many) == UNDER_LOCK, "\n".join(many)
+
+
+def test_a_second_press_returns_the_first_registration_within_the_count(member):
+    occasion = factories.event().occasions.get()
+    first = registrations.register(member, occasion)
+    again, locked = _register(member, occasion)
+    assert again == first and Registration.objects.filter(user=member).count() == 1
+    # The lock, the read, the registration it found, the end of the transaction.
+    assert len(locked) == 4, "\n".join(locked)
+
+
+def test_with_the_production_cache_the_rate_limit_adds_its_write(member, settings):
+    settings.CACHES = DATABASE_CACHE
+    call_command("createcachetable", verbosity=0)
+    occasion = factories.event().occasions.get()
+    registration, locked = _register(member, occasion)
+    assert registration.status == Registration.Status.CONFIRMED
+    assert len(locked) == UNDER_LOCK_WITH_DATABASE_CACHE, "\n".join(locked)
