@@ -22,14 +22,17 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.connection import ConnectionProxy
 from django.utils.safestring import SafeString, mark_safe
 
+# A cache of its own (settings.CACHES["pages"]): pages pushed out of it never push out anything else.
+cache = ConnectionProxy(caches, "pages")
 VERSION_KEY = "public-pages:version"
 CSRF_PLACEHOLDER = "csrfPlaceholderForTheVisitorsOwnToken"
 

@@ -125,6 +125,12 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # Public pages for visitors without a session are served from that cache for at most this many
 # seconds, and anew as soon as their content changes (network_portal.page_cache); 0 turns it off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
+# The pages get a cache of their own beside the default (in the database: a table of its own), so
+# that storing many pages culls pages only, never the rate limits' counters.
+CACHES["pages"] = {**CACHES["default"], "KEY_PREFIX": "pages"}
+if CACHES["default"]["BACKEND"].endswith(("DatabaseCache", "LocMemCache")):
+    CACHES["pages"]["LOCATION"] = f"{CACHES['default'].get('LOCATION', '')}_pages"
+    CACHES["pages"]["OPTIONS"] = {**CACHES["default"].get("OPTIONS", {}), "MAX_ENTRIES": 10_000}
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False

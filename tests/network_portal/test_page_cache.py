@@ -5,7 +5,7 @@ signed-in member, and with each visitor's own CSRF token."""
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _pages_cached(settings):
     settings.PAGE_CACHE_SECONDS = 300
-    cache.clear()
+    page_cache.cache.clear()
 
 
 def _queries(client, path, **headers) -> tuple[int, str]:
@@ -147,7 +147,7 @@ def test_a_page_lives_no_longer_than_until_its_registration_opens(monkeypatch):
     opens = timezone.now() + dt.timedelta(seconds=90)
     event = factories.event(opens_at=opens)
     stored = {}
-    original = cache.set
+    original = page_cache.cache.set
 
     def remember(key, value, timeout=None, **kwargs):
         stored[key] = timeout
@@ -180,3 +180,34 @@ def test_the_list_is_cached_per_filter_and_page_but_not_for_made_up_parameters()
     with CaptureQueriesContext(connection) as queries:
         Client().get(path)
     assert not [query for query in queries.captured_queries if "events_" in query["sql"]]
+
+
+def test_pages_are_kept_apart_from_the_rate_limits():
+    """Storing many pages culls pages only: the default cache holds the rate limits' counters."""
+    event = factories.event()
+    Client().get(event.get_absolute_url())
+    key = next(key for key in page_cache.cache._cache if "public-page" in key)
+    assert key and not [key for key in caches["default"]._cache if "public-page" in key]
+
+
+def test_in_the_database_the_pages_have_a_table_of_their_own():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        "PATH": os.environ["PATH"],
+        "DEBUG": "true",
+        "CACHE_URL": "dbcache://portal_cache",
+        "DJANGO_SETTINGS_MODULE": "network_portal.settings",
+    }
+    code = (
+        "from django.conf import settings as s; c = s.CACHES; "
+        "print(c['default']['LOCATION'], c['pages']['LOCATION'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert out == ["portal_cache", "portal_cache_pages"]
