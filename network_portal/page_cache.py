@@ -48,9 +48,10 @@ ALWAYS_ALLOWED_PARAMETERS = frozenset({"lang"})
 
 def public_page(until: Callable[..., object] | None = None, parameters: tuple[str, ...] = ()):
     """Serve the view's page from the cache to visitors without a session. `until(request, *args,
-    **kwargs)` returns when the page next changes by itself (a datetime), or None. Only the query
-    `parameters` the page reads are cached: any other makes a page of its own, so made-up query
-    strings cannot fill the cache and push out the pages people read."""
+    **kwargs)` returns when the page next changes by itself (a datetime), or None. Only pages whose
+    query holds nothing but the `parameters` the page reads are stored: a query with any other (a
+    tracking tag, a made-up name) is rendered for the visitor and not kept. Stored pages live in a
+    cache of their own, so however many there are they push out only pages."""
     allowed = ALWAYS_ALLOWED_PARAMETERS | set(parameters)
 
     def decorator(view):
