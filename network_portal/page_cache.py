@@ -68,8 +68,7 @@ def public_page(until: Callable[..., object] | None = None, parameters: tuple[st
             if entry is not None and entry[0] == version:
                 response = _response(entry[1], entry[2])
             else:
-                request.csrf_token_placeholder = True
-                response = view(request, *args, **kwargs)
+                response = _rendered_for_the_cache(view, request, *args, **kwargs)
                 seconds = _seconds(until and until(request, *args, **kwargs))
                 if response.status_code == 200 and not response.streaming and seconds > 0:
                     cache.set(key, (version, response.content, response["Content-Type"]), seconds)
@@ -106,6 +105,19 @@ def shared_fragments(name: str, vary: list, renderers: dict[str, Callable[[], st
 def csrf_placeholder(request) -> dict:
     """Context processor: the placeholder instead of a token in a page bound for the cache."""
     return {"csrf_token": CSRF_PLACEHOLDER} if getattr(request, "csrf_token_placeholder", False) else {}
+
+
+def _rendered_for_the_cache(view, request, *args, **kwargs):
+    # The placeholder is for this rendering only: a page rendered after the view raised (the
+    # 404 page) or for another request needs the visitor's real token.
+    request.csrf_token_placeholder = True
+    try:
+        response = view(request, *args, **kwargs)
+        if not getattr(response, "is_rendered", True):
+            response.render()
+        return response
+    finally:
+        request.csrf_token_placeholder = False
 
 
 def _cacheable(request) -> bool:

@@ -211,3 +211,11 @@ def test_in_the_database_the_pages_have_a_table_of_their_own():
         cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
     assert out == ["portal_cache", "portal_cache_pages"]
+
+
+def test_a_page_not_found_carries_a_real_token_not_the_placeholder():
+    """The 404 page is rendered after the view raised, outside the stored page's rendering."""
+    response = Client().get("/events/no-such-event/")
+    assert response.status_code == 404
+    assert page_cache.CSRF_PLACEHOLDER not in response.content.decode()
+    assert 'name="csrfmiddlewaretoken" value="' in response.content.decode()
