@@ -10,7 +10,9 @@ exactly once. This module alone changes the state of an edition or a delivery.
 - A batch claims due deliveries with the mail package's claims (SKIP LOCKED, the same
   back-off, pause and stale-claim recovery as transactional messages), sends them over one SMTP
   connection and commits each outcome right after its message: a worker killed mid-batch leaves
-  only the message in flight in doubt. What an SMTP error means is that package's smtp.classify.
+  only the message in flight in doubt. The commits do not wait for the disk
+  (claims.marks_without_flush): a crash of the database server may send the messages of its
+  last fraction of a second again. What an SMTP error means is that package's smtp.classify.
 - recover() returns claims older than NEWSLETTER_CLAIM_TIMEOUT to pending and publishes a batch
   for every edition whose chain of batches stopped (a lost task, a broker that was down, a
   back-off or a pause that has ended). The one window for a duplicate is a kill between the
@@ -29,6 +31,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.db import connection as database
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
@@ -259,7 +262,8 @@ def send_batch(edition_id: int, batch_size: int | None = None) -> BatchResult:
     claimed = _claim(edition_id, pacing.configured_batch_size(batch_size))
     result.claimed = len(claimed)
     if claimed:
-        _send_claimed(edition, claimed, result)
+        with claims.marks_without_flush():
+            _send_claimed(edition, claimed, result)
     result.pending = Delivery.objects.filter(edition_id=edition_id, status=Status.PENDING).count()
     _finish_if_done(edition_id)
     return result
@@ -273,6 +277,7 @@ def _send_claimed(edition: Edition, ids: list[int], result: BatchResult) -> None
     interruption: OSError | None = None
     paused_until = None
     connection = None
+    marks = claims.MarksBehind(_mark_sent)
     try:
         for delivery in deliveries:
             subscriber = delivery.subscriber
@@ -310,27 +315,44 @@ def _send_claimed(edition: Edition, ids: list[int], result: BatchResult) -> None
                 else:
                     result.retried += claims.give_back(DELIVERIES, [delivery.pk], smtp.describe(exc))
                 continue
-            _set(delivery.pk, Status.SENT, sent_at=timezone.now(), error="")
-            unfinished.discard(delivery.pk)
+            marks.add(delivery.pk)
             result.sent += 1
     finally:
-        if unfinished:  # an interruption or an unexpected error: back to pending, not lost
-            # An outage or a pause spends nobody's attempt (DELIVERIES); an unexpected error
-            # does, so that a message that breaks the batch gives up in the end.
-            result.retried += claims.give_back(
-                DELIVERIES,
-                unfinished,
-                smtp.describe(interruption) or "Not sent: the batch stopped before this message.",
-                outcome=smtp.classify(interruption) if interruption else smtp.Outcome.RETRY,
-                not_before=paused_until,
-            )
-        if connection is not None:
-            with suppress(Exception):
-                connection.close()
+        try:
+            marks.close()
+        finally:
+            _give_back_unfinished(unfinished - marks.committed, interruption, paused_until, result)
+            if connection is not None:
+                with suppress(Exception):
+                    connection.close()
+
+
+def _give_back_unfinished(unfinished: set[int], interruption, paused_until, result: BatchResult) -> None:
+    """After an interruption or an unexpected error: back to pending, not lost. An outage or a
+    pause spends nobody's attempt (DELIVERIES); an unexpected error does, so that a message
+    that breaks the batch gives up in the end."""
+    if unfinished:
+        result.retried += claims.give_back(
+            DELIVERIES,
+            unfinished,
+            smtp.describe(interruption) or "Not sent: the batch stopped before this message.",
+            outcome=smtp.classify(interruption) if interruption else smtp.Outcome.RETRY,
+            not_before=paused_until,
+        )
 
 
 def _set(pk: int, status: str, **fields) -> None:
     Delivery.objects.filter(pk=pk).update(status=status, **fields)
+
+
+def _mark_sent(pk: int) -> None:
+    """The same as _set(pk, SENT, sent_at=now, error=""), written out: it runs once for every
+    message, and building the query with the ORM each time cost a tenth of a message."""
+    with database.cursor() as cursor:
+        cursor.execute(
+            "UPDATE newsletters_delivery SET status = %s, sent_at = %s, error = '' WHERE id = %s",
+            [Status.SENT, database.ops.adapt_datetimefield_value(timezone.now()), pk],
+        )
 
 
 def _bounce(delivery: Delivery, exc: OSError) -> None:
