@@ -44,6 +44,20 @@ class Seats:
         )
 
     @classmethod
+    def of_page(
+        cls, event: Event, at: dt.datetime, occasions, organization_id: int | None, organization_taken: int
+    ) -> Seats:
+        """The counts an event page has read already: its occasions with_seats() and the
+        member's organization's confirmed seats (selectors.member_in_event)."""
+        return cls(
+            event,
+            at,
+            {occasion.pk: occasion.capacity for occasion in occasions},
+            {occasion.pk: occasion.confirmed_count for occasion in occasions},
+            {organization_id: organization_taken},
+        )
+
+    @classmethod
     def of_one(
         cls,
         event: Event,

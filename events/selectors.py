@@ -166,20 +166,6 @@ def active_registration(user, event: Event) -> Registration | None:
     return Registration.objects.active().filter(user=user, event=event).select_related("occasion").first()
 
 
-def colleagues_choices(user, event: Event) -> QuerySet:
-    """Colleagues from the member's organization in the event, who agreed to be listed. Only
-    for a verified member: claiming an organization must not reveal who works there."""
-    if not user.is_authenticated or not user.organization_verified:
-        return Registration.objects.none()
-    return (
-        Registration.objects.active()
-        .filter(event=event, organization_id=user.organization_id, listed=True)
-        .exclude(user=user)
-        .select_related("user", "occasion")
-        .order_by("occasion__starts_at", "user__full_name")
-    )
-
-
 def my_registrations(user) -> QuerySet:
     """The member's registrations, one per event: the current one, or the last cancelled one
     while its occasion is still to come (registering again after cancelling, or cancelling
@@ -314,14 +300,66 @@ def waitlist_position(registration: Registration) -> int | None:
 
 
 def organization_seats_left(
-    event: Event, organization_id: int | None, at: dt.datetime | None = None
+    event: Event, organization_id: int | None, at: dt.datetime | None = None, *, used: int | None = None
 ) -> int | None:
     """Seats the organization may still take in the event, or None when no quota applies (none
-    does once the event is cancelled: there are no seats to take)."""
+    does once the event is cancelled: there are no seats to take). `used`: its confirmed seats,
+    when the caller has counted them already."""
     if organization_id is None or event.is_cancelled or not event.quota_applies(at):
         return None
-    used = Registration.objects.confirmed().filter(event=event, organization_id=organization_id).count()
+    if used is None:
+        used = Registration.objects.confirmed().filter(event=event, organization_id=organization_id).count()
     return max(event.organization_quota - used, 0)
+
+
+@dataclass(frozen=True)
+class MemberInEvent:
+    """The signed-in member's side of an event page: their own registration, the colleagues who
+    agreed to be listed, their organization's confirmed seats and seats left, and how many
+    colleagues chose each occasion."""
+
+    registration: Registration | None
+    colleagues: list[Registration]
+    organization_taken: int
+    organization_seats_left: int | None
+    colleagues_by_occasion: dict[int, int]
+
+
+def member_in_event(user, event: Event) -> MemberInEvent:
+    """One query for the member's own active registration and their organization's (what
+    active_registration and organization_seats_left would read one by one)."""
+    if not user.is_authenticated:
+        return MemberInEvent(None, [], 0, None, {})
+    mine = Q(user=user)
+    if user.organization_id is not None:
+        mine |= Q(organization_id=user.organization_id)
+    rows = list(
+        Registration.objects.active()
+        .filter(mine, event=event)
+        .select_related("user", "occasion", "organization")
+        .order_by("occasion__starts_at", "user__full_name", "pk")
+    )
+    registration = next((row for row in rows if row.user_id == user.pk), None)
+    organization = [
+        row for row in rows if user.organization_id and row.organization_id == user.organization_id
+    ]
+    if organization:  # the page names the member's organization: it came with its registrations
+        user.organization = organization[0].organization
+    taken = sum(1 for row in organization if row.status == Registration.Status.CONFIRMED)
+    # Names only for a verified member (claiming an organization must not reveal who works
+    # there), and only of those who agreed to be listed; for the date buttons a count, never
+    # names, also only for a verified member.
+    colleagues = [row for row in organization if row.user_id != user.pk] if user.organization_verified else []
+    by_occasion: dict[int, int] = {}
+    for row in colleagues:
+        by_occasion[row.occasion_id] = by_occasion.get(row.occasion_id, 0) + 1
+    return MemberInEvent(
+        registration=registration,
+        colleagues=[row for row in colleagues if row.listed],
+        organization_taken=taken,
+        organization_seats_left=organization_seats_left(event, user.organization_id, used=taken),
+        colleagues_by_occasion=by_occasion,
+    )
 
 
 def occasions_with_a_seat_for(user: User, event: Event, *, exclude_id: int | None = None) -> list[Occasion]:
@@ -358,33 +396,43 @@ class OccasionChoice:
         return self.wait_reason == Registration.WaitReason.UNVERIFIED
 
 
-def occasion_choices(user: User, event: Event, at: dt.datetime | None = None) -> list[OccasionChoice]:
-    """The event's occasions as the member may choose among them, in date order."""
-    seats = Seats.count(event, at or timezone.now())
-    colleagues: dict[int, int] = {}
-    # A count, never names (those are on the list of colleagues who agreed to be listed), and only
-    # for a verified member: claiming an organization must not reveal who works there.
-    if user.organization_verified:
-        rows = (
-            Registration.objects.active()
-            .filter(event=event, organization_id=user.organization_id)
-            .exclude(user=user)
-            .values("occasion_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        colleagues = {row["occasion_id"]: row["n"] for row in rows}
+def occasion_choices(
+    user: User, event: Event, at: dt.datetime | None = None, *, member: MemberInEvent | None = None
+) -> list[OccasionChoice]:
+    """The event's occasions as the member may choose among them, in date order. From what the
+    event page has read already (event_for_page's occasions, `member`) when it has."""
+    member = member or member_in_event(user, event)
+    occasions = sorted(_occasions_with_seats_of(event), key=_date_order)
+    seats = Seats.of_page(
+        event, at or timezone.now(), occasions, user.organization_id, member.organization_taken
+    )
     return [
         OccasionChoice(
             occasion,
             seats.on_registering(occasion.pk, user) if occasion.starts_at else "",
-            colleagues.get(occasion.pk, 0),
+            member.colleagues_by_occasion.get(occasion.pk, 0),
         )
-        for occasion in Occasion.objects.with_seats()
+        for occasion in occasions
+    ]
+
+
+def _occasions_with_seats_of(event: Event):
+    if "occasions" in getattr(event, "_prefetched_objects_cache", {}):
+        return event.occasions.all()  # event_for_page's: with_seats(), day parts in order
+    return (
+        Occasion.objects.with_seats()
         .filter(event=event)
         .prefetch_related(Prefetch("day_parts", queryset=DayPart.objects.order_by("number")))
-        .order_by("starts_at", "pk")
-    ]
+    )
+
+
+def _date_order(occasion: Occasion) -> tuple:
+    # As order_by("starts_at", "pk") on PostgreSQL: occasions without a date last.
+    return (
+        occasion.starts_at is None,
+        occasion.starts_at or dt.datetime.min.replace(tzinfo=dt.UTC),
+        occasion.pk,
+    )
 
 
 def colleagues_for(coordinator: User) -> list[User]:

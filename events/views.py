@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from members.models import User
-from network_portal.page_cache import public_page, shared_fragments
+from network_portal.page_cache import public_page, shared_parts
 
 from . import selectors, uploads
 from .calendar import calendar_feed_for
@@ -95,16 +95,22 @@ def _registration_panel(event: Event) -> str:
 @require_GET
 @public_page(until=lambda request, slug: selectors.next_moment_of_event(slug))
 def event_detail(request, slug: str):
+    return _event_page(request, slug)
+
+
+def _event_page(request, slug: str, form: RegistrationForm | None = None, status: int = 200):
     try:
-        event = selectors.event_for_page(slug, viewer=request.user)
+        event, shared = _event_and_shared_parts(slug, request.user)
     except Event.DoesNotExist:
         raise Http404 from None
-    return render(request, "events/event_detail.html", _detail_context(request, event))
+    context = _detail_context(request, event, shared, form)
+    return render(request, "events/event_detail.html", context, status=status)
 
 
-def _detail_context(request, event: Event, form: RegistrationForm | None = None) -> dict:
+def _detail_context(request, event: Event, shared: dict, form: RegistrationForm | None = None) -> dict:
     user = request.user
-    registration = selectors.active_registration(user, event)
+    member = selectors.member_in_event(user, event)
+    registration = member.registration
     if registration is not None:
         registration.event = event  # the row this page read already
     # Once the event is cancelled a registration holds nothing to move or give up.
@@ -112,7 +118,7 @@ def _detail_context(request, event: Event, form: RegistrationForm | None = None)
     waiting = holds_place and registration.status == Registration.Status.WAITLISTED
     context = {
         "event": event,
-        "shared": _shared_parts(event),
+        "shared": shared,
         "registration": registration,
         "meeting_link": selectors.meeting_link_for(registration) if registration else "",
         "registration_state": registrations.registration_state(event),
@@ -123,46 +129,52 @@ def _detail_context(request, event: Event, form: RegistrationForm | None = None)
         offers_dates = registration is None and context["registration_state"] == "open"
         context.update(
             outcome=outcome_message(registration) if registration else "",
-            choices=selectors.occasion_choices(user, event) if offers_dates else [],
+            choices=selectors.occasion_choices(user, event, member=member) if offers_dates else [],
             move_form=MoveForm(registration=registration) if holds_place else None,
             free_elsewhere=selectors.occasions_with_a_seat_for(
                 user, event, exclude_id=registration.occasion_id
             )
             if waiting
             else [],
-            organization_seats_left=selectors.organization_seats_left(event, user.organization_id),
-            colleagues=selectors.colleagues_choices(user, event),
+            organization_seats_left=member.organization_seats_left,
+            colleagues=member.colleagues,
             is_coordinator=not event.is_cancelled and bool(selectors.colleagues_for(user)),
         )
     return context
 
 
-def _shared_parts(event: Event) -> dict:
-    """What every visitor of the event page sees alike, rendered once per version of the
-    public content (network_portal.page_cache); the rest of the page is the visitor's own."""
+def _event_and_shared_parts(slug: str, user) -> tuple[Event, dict]:
+    """The event with its occasions and seats, and the parts of its page every visitor sees
+    alike, built once per version of the public content (network_portal.page_cache) and shared
+    by all visitors, signed in or not; the rest of the page is the visitor's own. Staff may see
+    drafts, which must never reach the shared parts: theirs are built for them alone."""
 
-    def part(template: str, **context):
-        return lambda: render_to_string(template, {"event": event, **context})
+    def part(template: str, extra=lambda event: {}):
+        return lambda parts: render_to_string(template, {"event": parts["event"], **extra(parts["event"])})
 
-    return shared_fragments(
-        f"event-{event.pk}",
+    parts = shared_parts(
+        f"event-page:{slug}",
         [get_language()],
         {
+            "event": lambda parts: selectors.event_for_page(slug, viewer=user),
             "head": part("events/_event_head.html"),
             "about": part(
                 "events/_event_about.html",
-                audience_labels=[
-                    User.Role(role).label for role in event.audience if role in User.Role.values
-                ],
+                lambda event: {
+                    "audience_labels": [
+                        User.Role(role).label for role in event.audience if role in User.Role.values
+                    ]
+                },
             ),
             "occasions": part("events/_event_occasions.html"),
             "contacts": part("events/_event_contacts.html"),
-            "programme": lambda: render_to_string(
-                "events/_event_programme.html",
-                {"event": event, "agenda": selectors.agenda_by_day_part(event)},
+            "programme": part(
+                "events/_event_programme.html", lambda event: {"agenda": selectors.agenda_by_day_part(event)}
             ),
         },
+        shared=not user.is_staff,
     )
+    return parts.pop("event"), parts
 
 
 @login_required
@@ -227,8 +239,7 @@ def register(request, slug: str):
     occasion = form.cleaned_data.get("occasion")
     if occasion is not None:  # back to the confirmation step, with the message next to the field
         return _confirm_page(request, event, _choice(request.user, event, occasion.pk), form, status)
-    event = selectors.event_for_page(slug)
-    return render(request, "events/event_detail.html", _detail_context(request, event, form), status=status)
+    return _event_page(request, slug, form, status)
 
 
 def _status_for(error: RegistrationError) -> int:

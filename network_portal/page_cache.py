@@ -29,7 +29,6 @@ from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.connection import ConnectionProxy
-from django.utils.safestring import SafeString, mark_safe
 
 # A cache of its own (settings.CACHES["pages"]): pages pushed out of it never push out anything else.
 cache = ConnectionProxy(caches, "pages")
@@ -81,22 +80,30 @@ def public_page(until: Callable[..., object] | None = None, parameters: tuple[st
     return decorator
 
 
-def shared_fragments(name: str, vary: list, renderers: dict[str, Callable[[], str]]) -> dict[str, SafeString]:
-    """Parts of a page that every visitor sees alike (an event's description and programme),
-    each rendered by its renderer once per version of the public content and `vary` values; the
-    version and every part come in one cache read. Signed-in members get these too: what is
-    theirs alone stays outside the parts."""
-    if settings.PAGE_CACHE_SECONDS <= 0:
-        return {part: mark_safe(render()) for part, render in renderers.items()}  # noqa: S308
-    keys = {part: f"fragment:{name}:{part}:" + ":".join(map(str, vary)) for part in renderers}
+def shared_parts(
+    name: str, vary: list, builders: dict[str, Callable[[dict], object]], *, shared: bool = True
+) -> dict[str, object]:
+    """What every visitor of a page sees alike (an event with its occasions and seats, its
+    rendered description and programme), each built once per version of the public content and
+    `vary` values; the version and every part come in one cache read. Builders run in order,
+    each given the parts before it, so a fragment renders from the event part. Signed-in members
+    get these too: what is theirs alone stays outside the parts. A builder that raises (an event
+    that does not exist) stores nothing; with `shared` false every part is built for this
+    caller and nothing is read or stored."""
+    parts: dict[str, object] = {}
+    if settings.PAGE_CACHE_SECONDS <= 0 or not shared:
+        for part, build in builders.items():
+            parts[part] = build(parts)
+        return parts
+    keys = {part: f"shared:{name}:{part}:" + ":".join(map(str, vary)) for part in builders}
     found = cache.get_many([VERSION_KEY, *keys.values()])
     version = found.get(VERSION_KEY) or _first_version()
-    parts, missing = {}, {}
+    missing = {}
     for part, key in keys.items():
         entry = found.get(key)
         if entry is None or entry[0] != version:
-            entry = missing[key] = (version, str(renderers[part]()))
-        parts[part] = mark_safe(entry[1])  # noqa: S308 - rendered by the portal's own templates
+            entry = missing[key] = (version, builders[part](parts))
+        parts[part] = entry[1]
     if missing:
         cache.set_many(missing, settings.PAGE_CACHE_SECONDS)
     return parts

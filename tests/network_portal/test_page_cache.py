@@ -108,12 +108,17 @@ def test_a_visitor_with_a_session_or_a_message_gets_a_page_of_their_own():
     event = factories.event()
     path = event.get_absolute_url()
     Client().get(path)
+    # Mark the stored page, to tell it from a page rendered for the visitor.
+    key = f"public-page:testserver:en:{path}"
+    version, _content, content_type = page_cache.cache.get(key)
+    page_cache.cache.set(key, (version, b"the stored page", content_type))
+    assert Client().get(path).content == b"the stored page"
     with_session = Client()
     with_session.cookies["sessionid"] = "something"
-    assert _queries(with_session, path)[0] > 0
+    assert event.title in with_session.get(path).content.decode()
     with_message = Client()
     with_message.cookies["messages"] = "something"
-    assert _queries(with_message, path)[0] > 0
+    assert event.title in with_message.get(path).content.decode()
 
 
 def test_each_language_is_a_page_of_its_own():
@@ -219,3 +224,86 @@ def test_a_page_not_found_carries_a_real_token_not_the_placeholder():
     assert response.status_code == 404
     assert page_cache.CSRF_PLACEHOLDER not in response.content.decode()
     assert 'name="csrfmiddlewaretoken" value="' in response.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared parts of the event page for signed-in members: the event with its occasions and
+# seats, and the rendered description and programme, come from the cache; the member's own
+# registration, colleagues and organization's seats never do.
+
+
+def _signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_signed_in_member_reads_the_event_from_the_shared_parts(member):
+    event = factories.event(capacities=(3, 3))
+    path = event.get_absolute_url()
+    Client().get(path)  # any visitor's page fills the shared parts
+    client = _signed_in(member)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(path).content.decode()
+    tables = " ".join(query["sql"] for query in queries.captured_queries)
+    assert event.title in page and "Choose a date to register" in page
+    assert "events_event" not in tables and 'events_occasion" WHERE' not in tables
+    assert "events_daypart" not in tables and "events_agendaitem" not in tables
+
+
+def test_seats_and_the_members_own_panel_follow_a_registration(
+    member, colleague, django_capture_on_commit_callbacks
+):
+    event = factories.event(capacities=(3,), quota=2)
+    path = event.get_absolute_url()
+    client = _signed_in(member)
+    before = client.get(path).content.decode()
+    assert "3 seats left" in before and "Your organization has 2 of 2 seats left" in before
+    with django_capture_on_commit_callbacks(execute=True):
+        registrations.register(colleague, event.occasions.get(), listed=True)
+    after = client.get(path).content.decode()
+    assert "2 seats left" in after and "Your organization has 1 of 2 seats left" in after
+    assert "1 colleague from your organization has chosen this date" in after
+    assert "Mette Aarhus" in after  # a listed colleague
+    with django_capture_on_commit_callbacks(execute=True):
+        own = registrations.register(member, event.occasions.get())
+    mine = client.get(path).content.decode()
+    assert reverse_cancel(own) in mine and "1 of 3 seats left" in mine
+    assert "Seats left for Aarhus Kommune: 0 of 2." in mine
+    # the colleague's page shows the colleague's own registration, not the member's
+    theirs = _signed_in(colleague).get(path).content.decode()
+    assert reverse_cancel(own) not in theirs and "Jens Kristensen" not in theirs
+
+
+def test_an_unlisted_colleague_or_an_unverified_member_sees_no_names(
+    member, colleague, django_capture_on_commit_callbacks
+):
+    event = factories.event(capacities=(5,))
+    with django_capture_on_commit_callbacks(execute=True):
+        registrations.register(colleague, event.occasions.get(), listed=False)
+    assert "Mette Aarhus" not in _signed_in(member).get(event.get_absolute_url()).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        registrations.cancel(colleague.registrations.get(), actor=colleague)
+        registrations.register(colleague, event.occasions.get(), listed=True)
+    member.organization_verified_at = None
+    member.save()
+    assert "Mette Aarhus" not in _signed_in(member).get(event.get_absolute_url()).content.decode()
+
+
+def test_a_draft_an_organizer_previews_never_reaches_the_shared_parts(organizer, member):
+    event = factories.event(title="Secret plans", status="draft")
+    path = event.get_absolute_url()
+    preview = _signed_in(organizer).get(path)
+    assert preview.status_code == 200 and "Secret plans" in preview.content.decode()
+    assert not [key for key in _stored_keys() if "secret-plans" in key]
+    assert Client().get(path).status_code == 404
+    assert _signed_in(member).get(path).status_code == 404
+
+
+def _stored_keys() -> list[str]:
+    store = page_cache.cache
+    if hasattr(store, "_cache"):  # the local-memory cache of the tests
+        return [str(key) for key in store._cache]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT cache_key FROM {store._table}")
+        return [row[0] for row in cursor.fetchall()]
