@@ -93,7 +93,8 @@ class RegistrationForm(forms.Form):
         super().__init__(*args, **kwargs)
         occasions = event.occasions.all()
         self.fields["occasion"].queryset = occasions
-        if len(occasions) == 1:
+        # Only a form shown needs the one occasion preselected; a posted one reads just the choice.
+        if not self.is_bound and len(occasions) == 1:
             self.fields["occasion"].initial = occasions[0].pk
         self.fields["occasion"].label_from_instance = lambda occasion: occasion.display_label
         if event.format == Event.Format.ONLINE:

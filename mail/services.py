@@ -155,10 +155,11 @@ _DEFERRED_FIELDS = (
 
 def defer(
     *, key: str, kind: str, recipient: str, about: dict, user=None, language: str = "", team_id=None
-) -> OutgoingMessage:
+) -> None:
     """Record a message that the worker renders when it sends it (the renderer registered for
     `kind` reads `about`), in the current transaction; publish on commit. Nothing is rendered
-    here: this is what a change under a lock calls. The same key twice records it once."""
+    here: this is what a change under a lock calls, so it writes one INSERT and reads nothing
+    (the lock is held until the commit). The same key twice records it once."""
     row = _deferred_row(
         key=key,
         kind=kind,
@@ -168,12 +169,17 @@ def defer(
         language=language,
         team_id=team_id,
     )
-    message, created = OutgoingMessage.objects.get_or_create(
-        idempotency_key=key, defaults={name: getattr(row, name) for name in _DEFERRED_FIELDS}
-    )
-    if created:
-        transaction.on_commit(lambda: publish(message.pk))
-    return message
+    OutgoingMessage.objects.bulk_create([row], ignore_conflicts=True)
+    transaction.on_commit(lambda: _publish_written(key))
+
+
+def _publish_written(key: str) -> None:
+    # After the commit, outside any lock. A row written earlier under the same key that is
+    # published or sent already is left alone, as a second defer of the key never did anything.
+    written = OutgoingMessage.objects.pending().filter(idempotency_key=key, published_at=None)
+    pk = written.values_list("pk", flat=True).first()
+    if pk is not None:
+        publish(pk)
 
 
 def defer_many(rows: Iterable[dict]) -> int:

@@ -120,7 +120,12 @@ class Registration(PersonTextModel, models.Model):
                 violation_error_message=_("This person is already registered for this event."),
             ),
         ]
-        indexes = [models.Index(fields=["event", "status", "queued_at"])]
+        indexes = [
+            models.Index(fields=["event", "status", "queued_at"]),
+            # The seats taken on an occasion, counted under the event's lock on every registration:
+            # without it PostgreSQL may count through the one-active-per-event index instead.
+            models.Index(fields=["occasion", "status"], name="registration_occasion_status"),
+        ]
 
     def __str__(self) -> str:
         # No user once the member's account was erased.

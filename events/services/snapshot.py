@@ -16,10 +16,9 @@ Status = Registration.Status
 
 def _sql() -> str:
     user, occasion, registration = (model._meta.db_table for model in (User, Occasion, Registration))
-    active = f"""
-        FROM {registration} r
-        WHERE r.event_id = %(event)s AND r.user_id = u.id AND r.status IN (%(confirmed)s, %(waitlisted)s)"""
-    # Table names from the models, values as parameters.
+    # Table names from the models, values as parameters. A member has at most one active
+    # registration for an event (the constraint registration_one_active_per_event), so a join
+    # finds it; fewer subqueries also plan faster, and the plan is made on every registration.
     return f"""
     SELECT u.*,
         o.capacity AS occasion_capacity,
@@ -29,10 +28,12 @@ def _sql() -> str:
         (SELECT COUNT(*) FROM {registration} r
             WHERE r.event_id = %(event)s AND r.organization_id = u.organization_id
             AND r.status = %(confirmed)s) AS organization_taken,
-        (SELECT r.id {active} ORDER BY r.id LIMIT 1) AS registered_id,
-        (SELECT r.occasion_id {active} ORDER BY r.id LIMIT 1) AS registered_occasion_id
+        a.id AS registered_id,
+        a.occasion_id AS registered_occasion_id
     FROM {user} u
     LEFT JOIN {occasion} o ON o.id = %(occasion)s AND o.event_id = %(event)s
+    LEFT JOIN {registration} a ON a.user_id = u.id AND a.event_id = %(event)s
+        AND a.status IN (%(confirmed)s, %(waitlisted)s)
     WHERE u.id = %(user)s"""  # noqa: S608
 
 

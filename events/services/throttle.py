@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils.translation import ngettext
 
 from members.models import User
@@ -31,6 +32,14 @@ class AllowedChange:
     now: float
 
     def count(self) -> None:
+        """Count the change when its transaction commits: the cache's writes (statements of their
+        own with the database cache) stay out of the event's lock, which every registration in a
+        rush waits for, and a change that rolls back is not counted. A cache that fails then
+        costs a count, never the change that has committed."""
+        if self.keys:
+            transaction.on_commit(self._write, robust=True)
+
+    def _write(self) -> None:
         for key in self.keys:
             cache.set(key, [*_recent_changes(key, self.now), self.now], settings.REGISTRATION_RATE_WINDOW)
 

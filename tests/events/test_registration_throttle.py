@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core import mail
+from django.test import TestCase
 from django.urls import reverse
 
 from events.errors import RegistrationError
@@ -33,6 +34,13 @@ def _cycle(client, event) -> tuple[int, int]:
         return registered.status_code, 0
     cancelled = client.post(reverse("events:cancel", args=[registration.pk]))
     return registered.status_code, cancelled.status_code
+
+
+def _committed(change, *args, **kwargs):
+    """A change made and committed, as every request commits in production: a change counts
+    towards the limit when it commits (throttle.AllowedChange.count)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return change(*args, **kwargs)
 
 
 def _queued(member) -> int:
@@ -74,9 +82,9 @@ def test_a_refused_cancellation_says_why_and_keeps_the_registration(client, memb
     event = factories.event(capacities=(5, 5))
     first, second = event.occasions.all()
     client.force_login(member)
-    registration = event_registrations.register(member, first)
+    registration = _committed(event_registrations.register, member, first)
     for index in range(LIMIT - 1):
-        event_registrations.move(registration, second if index % 2 == 0 else first, actor=member)
+        _committed(event_registrations.move, registration, second if index % 2 == 0 else first, actor=member)
     response = client.post(reverse("events:cancel", args=[registration.pk]), follow=True)
     assert TOO_MANY in response.text
     registration.refresh_from_db()
@@ -88,11 +96,13 @@ def test_changes_count_for_the_member_whoever_makes_them(member, colleague):
     colleague.save(update_fields=["is_organization_coordinator"])
     events = [factories.event() for _ in range(LIMIT + 1)]
     for event in events[:5]:
-        event_registrations.register(member, event.occasions.get())
+        _committed(event_registrations.register, member, event.occasions.get())
     for event in events[5:LIMIT]:
-        event_registrations.register(member, event.occasions.get(), actor=colleague)  # the coordinator
+        _committed(
+            event_registrations.register, member, event.occasions.get(), actor=colleague
+        )  # the coordinator
     with pytest.raises(RegistrationError) as refused:
-        event_registrations.register(member, events[LIMIT].occasions.get())
+        _committed(event_registrations.register, member, events[LIMIT].occasions.get())
     assert refused.value.code == "rate_limited"
 
 
@@ -109,17 +119,17 @@ def test_a_coordinator_is_limited_across_colleagues(member, colleague, aarhus):
         for _ in range(2):  # register and cancel, twice per colleague would be 16
             if changes == LIMIT:
                 break
-            registration = event_registrations.register(person, occasion, actor=member)
-            event_registrations.cancel(registration, actor=member)
+            registration = _committed(event_registrations.register, person, occasion, actor=member)
+            _committed(event_registrations.cancel, registration, actor=member)
             changes += 2
     assert changes == LIMIT
     # A fresh colleague has made no change, but the coordinator has made ten.
     fresh = others[-1]
     assert not Registration.objects.filter(user=fresh).exists()
     with pytest.raises(RegistrationError) as refused:
-        event_registrations.register(fresh, occasion, actor=member)
+        _committed(event_registrations.register, fresh, occasion, actor=member)
     assert refused.value.code == "rate_limited"
-    event_registrations.register(fresh, occasion)  # their own change is theirs to make
+    _committed(event_registrations.register, fresh, occasion)  # their own change is theirs to make
 
 
 def test_organizers_are_not_limited(member, organizer):
@@ -137,12 +147,14 @@ def test_the_window_slides(member, monkeypatch, settings):
     occasion = event.occasions.get()
     start = time.time()
     monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: start))
-    event_registrations.cancel(event_registrations.register(member, occasion), actor=member)
+    _committed(
+        event_registrations.cancel, _committed(event_registrations.register, member, occasion), actor=member
+    )
     monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: start + 599))
     with pytest.raises(RegistrationError, match="try again in 1 minute"):
-        event_registrations.register(member, occasion)
+        _committed(event_registrations.register, member, occasion)
     monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: start + 601))
-    assert event_registrations.register(member, occasion).is_active
+    assert _committed(event_registrations.register, member, occasion).is_active
 
 
 def test_a_limit_of_zero_turns_it_off(member, settings):
@@ -225,3 +237,28 @@ def test_withdraw_pending_leaves_claimed_and_sent_messages_alone(member):
         "c": Status.SENT,
     }
     assert outbox.withdraw_pending([]) == 0
+
+
+def test_a_change_counts_when_it_commits_outside_the_events_lock(member, settings):
+    """The cache's writes (statements of their own with the database cache) wait for the commit:
+    the event's lock, which a rush of registrations queues for, is not held for them."""
+    settings.REGISTRATION_RATE_LIMIT = 1
+    occasion = factories.event().occasions.get()
+    keys = throttle._rate_keys(member, None, occasion.event_id)
+    with TestCase.captureOnCommitCallbacks(execute=False) as hooks:
+        registration = event_registrations.register(member, occasion)
+    assert not any(throttle._recent_changes(key, time.time()) for key in keys)
+    for hook in hooks:  # the commit
+        hook()
+    assert all(throttle._recent_changes(key, time.time()) for key in keys)
+    with pytest.raises(RegistrationError, match="Too many registration changes"):
+        event_registrations.cancel(registration, actor=member)
+
+
+def test_a_cache_that_fails_after_the_commit_costs_a_count_not_the_change(member, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(throttle.cache, "set", broken)
+    registration = _committed(event_registrations.register, member, factories.event().occasions.get())
+    assert registration.is_active and Registration.objects.filter(pk=registration.pk).exists()

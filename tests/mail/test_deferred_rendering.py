@@ -284,3 +284,35 @@ def test_retention_removes_what_an_organizers_message_was_about(member, organize
     assert retention.remove_old_bodies(at=later) == 1
     message.refresh_from_db()
     assert message.about is None and "Private words." not in message.body_text
+
+
+def test_a_deferred_message_is_one_insert_and_is_published_once_after_the_commit(
+    member, django_capture_on_commit_callbacks, monkeypatch
+):
+    """What a change under a lock writes to the outbox: one statement that reads nothing; the
+    message is handed to the broker after the commit, and a second defer of the same key neither
+    writes a second row nor publishes it again."""
+    published = []
+    monkeypatch.setattr(outbox, "publish", lambda pk, **kwargs: published.append(pk) or True)
+    arguments = {
+        "key": "test:one",
+        "kind": "registration_confirmed",
+        "recipient": member.email,
+        "about": {},
+        "user": member,
+        "language": "en",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        with CaptureQueriesContext(connection) as queries:
+            outbox.defer(**arguments)
+        written = [query["sql"] for query in queries.captured_queries]
+        assert len(written) == 1 and written[0].startswith("INSERT"), written
+        assert published == []  # not before the commit
+    (message,) = OutgoingMessage.objects.filter(idempotency_key="test:one")
+    assert published == [message.pk]
+    OutgoingMessage.objects.filter(pk=message.pk).update(published_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.defer(**{**arguments, "recipient": "someone.else@example.org"})
+    assert OutgoingMessage.objects.filter(idempotency_key="test:one").count() == 1
+    assert OutgoingMessage.objects.get(pk=message.pk).recipient == member.email
+    assert published == [message.pk]
