@@ -115,6 +115,7 @@ TEMPLATES = [
                 "network_portal.context_processors.portal",
                 "network_portal.page_cache.csrf_placeholder",
             ],
+            "libraries": {"chrome": "network_portal.chrome"},
         },
     },
 ]
