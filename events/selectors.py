@@ -26,6 +26,13 @@ from members.models import User
 
 # The public lists of events live in list_selectors; pages and other apps read them from here.
 from .list_selectors import TopicEvents, event_list, topic_events, upcoming_events  # noqa: F401
+from .member_selectors import (  # noqa: F401
+    MemberInEvent,
+    OccasionChoice,
+    member_in_event,
+    occasion_choices,
+    organization_seats_left,
+)
 from .models import AgendaItem, CalendarFeed, DayPart, Document, Event, Occasion, Registration, Series, Theme
 from .seats import Seats
 
@@ -299,69 +306,6 @@ def waitlist_position(registration: Registration) -> int | None:
     return ahead + 1
 
 
-def organization_seats_left(
-    event: Event, organization_id: int | None, at: dt.datetime | None = None, *, used: int | None = None
-) -> int | None:
-    """Seats the organization may still take in the event, or None when no quota applies (none
-    does once the event is cancelled: there are no seats to take). `used`: its confirmed seats,
-    when the caller has counted them already."""
-    if organization_id is None or event.is_cancelled or not event.quota_applies(at):
-        return None
-    if used is None:
-        used = Registration.objects.confirmed().filter(event=event, organization_id=organization_id).count()
-    return max(event.organization_quota - used, 0)
-
-
-@dataclass(frozen=True)
-class MemberInEvent:
-    """The signed-in member's side of an event page: their own registration, the colleagues who
-    agreed to be listed, their organization's confirmed seats and seats left, and how many
-    colleagues chose each occasion."""
-
-    registration: Registration | None
-    colleagues: list[Registration]
-    organization_taken: int
-    organization_seats_left: int | None
-    colleagues_by_occasion: dict[int, int]
-
-
-def member_in_event(user, event: Event) -> MemberInEvent:
-    """One query for the member's own active registration and their organization's (what
-    active_registration and organization_seats_left would read one by one)."""
-    if not user.is_authenticated:
-        return MemberInEvent(None, [], 0, None, {})
-    mine = Q(user=user)
-    if user.organization_id is not None:
-        mine |= Q(organization_id=user.organization_id)
-    rows = list(
-        Registration.objects.active()
-        .filter(mine, event=event)
-        .select_related("user", "occasion", "organization")
-        .order_by("occasion__starts_at", "user__full_name", "pk")
-    )
-    registration = next((row for row in rows if row.user_id == user.pk), None)
-    organization = [
-        row for row in rows if user.organization_id and row.organization_id == user.organization_id
-    ]
-    if organization:  # the page names the member's organization: it came with its registrations
-        user.organization = organization[0].organization
-    taken = sum(1 for row in organization if row.status == Registration.Status.CONFIRMED)
-    # Names only for a verified member (claiming an organization must not reveal who works
-    # there), and only of those who agreed to be listed; for the date buttons a count, never
-    # names, also only for a verified member.
-    colleagues = [row for row in organization if row.user_id != user.pk] if user.organization_verified else []
-    by_occasion: dict[int, int] = {}
-    for row in colleagues:
-        by_occasion[row.occasion_id] = by_occasion.get(row.occasion_id, 0) + 1
-    return MemberInEvent(
-        registration=registration,
-        colleagues=[row for row in colleagues if row.listed],
-        organization_taken=taken,
-        organization_seats_left=organization_seats_left(event, user.organization_id, used=taken),
-        colleagues_by_occasion=by_occasion,
-    )
-
-
 def occasions_with_a_seat_for(user: User, event: Event, *, exclude_id: int | None = None) -> list[Occasion]:
     """Other occasions of the event where the member would get a seat now (to offer them when
     the chosen one is full)."""
@@ -376,63 +320,6 @@ def occasions_with_a_seat_for(user: User, event: Event, *, exclude_id: int | Non
         for occasion in event.occasions.all()
         if occasion.pk != exclude_id and not seats.reason_to_wait(occasion.pk, user, user.organization_id)
     ]
-
-
-@dataclass
-class OccasionChoice:
-    """One date button of the event page and its confirmation step: the occasion (with its
-    seats), what registering for it gives the member now, and how many colleagues chose it."""
-
-    occasion: Occasion  # with_seats(): seats_left
-    wait_reason: str  # "" for a seat; Seats.on_registering, the rule the service decides with
-    colleagues: int  # active registrations of the member's organization (0 unless verified)
-
-    @property
-    def has_date(self) -> bool:
-        return self.occasion.starts_at is not None
-
-    @property
-    def awaits_verification(self) -> bool:
-        return self.wait_reason == Registration.WaitReason.UNVERIFIED
-
-
-def occasion_choices(
-    user: User, event: Event, at: dt.datetime | None = None, *, member: MemberInEvent | None = None
-) -> list[OccasionChoice]:
-    """The event's occasions as the member may choose among them, in date order. From what the
-    event page has read already (event_for_page's occasions, `member`) when it has."""
-    member = member or member_in_event(user, event)
-    occasions = sorted(_occasions_with_seats_of(event), key=_date_order)
-    seats = Seats.of_page(
-        event, at or timezone.now(), occasions, user.organization_id, member.organization_taken
-    )
-    return [
-        OccasionChoice(
-            occasion,
-            seats.on_registering(occasion.pk, user) if occasion.starts_at else "",
-            member.colleagues_by_occasion.get(occasion.pk, 0),
-        )
-        for occasion in occasions
-    ]
-
-
-def _occasions_with_seats_of(event: Event):
-    if "occasions" in getattr(event, "_prefetched_objects_cache", {}):
-        return event.occasions.all()  # event_for_page's: with_seats(), day parts in order
-    return (
-        Occasion.objects.with_seats()
-        .filter(event=event)
-        .prefetch_related(Prefetch("day_parts", queryset=DayPart.objects.order_by("number")))
-    )
-
-
-def _date_order(occasion: Occasion) -> tuple:
-    # As order_by("starts_at", "pk") on PostgreSQL: occasions without a date last.
-    return (
-        occasion.starts_at is None,
-        occasion.starts_at or dt.datetime.min.replace(tzinfo=dt.UTC),
-        occasion.pk,
-    )
 
 
 def colleagues_for(coordinator: User) -> list[User]:

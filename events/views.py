@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -137,6 +138,8 @@ def _detail_context(request, event: Event, shared: dict, form: RegistrationForm 
             if waiting
             else [],
             organization_seats_left=member.organization_seats_left,
+            # Read only if the page names it and it did not come with the registrations.
+            organization_name=member.organization_name or SimpleLazyObject(lambda: user.organization),
             colleagues=member.colleagues,
             is_coordinator=not event.is_cancelled and bool(selectors.colleagues_for(user)),
         )
