@@ -346,12 +346,14 @@ def _set(pk: int, status: str, **fields) -> None:
 
 
 def _mark_sent(pk: int) -> None:
-    """The same as _set(pk, SENT, sent_at=now, error=""), written out: it runs once for every
-    message, and building the query with the ORM each time cost a tenth of a message."""
+    """The same as _set(pk, SENT, sent_at=now, error="") for a delivery still claimed, written
+    out: it runs once for every message, and building the query with the ORM each time cost a
+    tenth of a message."""
     with database.cursor() as cursor:
         cursor.execute(
-            "UPDATE newsletters_delivery SET status = %s, sent_at = %s, error = '' WHERE id = %s",
-            [Status.SENT, database.ops.adapt_datetimefield_value(timezone.now()), pk],
+            "UPDATE newsletters_delivery SET status = %s, sent_at = %s, error = ''"
+            " WHERE id = %s AND status = %s",
+            [Status.SENT, database.ops.adapt_datetimefield_value(timezone.now()), pk, Status.SENDING],
         )
 
 
