@@ -129,6 +129,8 @@ def markdown(results: dict) -> str:
         "attempt answered, no 5xx, one registration per member, every counter post counted): "
         + ("hold." if results["invariants_hold"] else "**BROKEN**."),
         f"Two gunicorn instances on one database: {_scale(results['scale_out'])}.",
+        "Confirmations the outbox's sweep had to publish again after a rush (a task lost or its row "
+        f"skipped while locked): {_republished(results)}.",
         "",
         f"Queries per page (10 % of the data → all of it): {growth}.",
         "",
@@ -158,3 +160,8 @@ def _scale(rush: dict) -> str:
         f"{rush['attempts_per_second']} attempts/s, {inv['confirmed']} confirmed, "
         f"{inv['waitlisted']} waiting, invariants {'hold' if inv['holds'] else 'BROKEN'}"
     )
+
+
+def _republished(results: dict) -> int:
+    rushes = [round_["registration_rush"] for round_ in results["rounds"]] + [results["scale_out"]]
+    return sum(rush.get("republished_by_the_sweep", 0) for rush in rushes)

@@ -201,7 +201,7 @@ class Harness:
         targets = [(port, path, form) for form in scenarios.rush_forms(event) for port in ports]
         rush = load.rush(targets, self.rush_sessions)
         rush["invariants"] = scenarios.invariants(event, len(self.rush_sessions), rush["statuses"])
-        scenarios.outbox_drained(timeout=300)
+        rush["republished_by_the_sweep"] = scenarios.outbox_drained(timeout=300)
         return rush
 
     def _scale_out(self) -> dict:

@@ -204,10 +204,17 @@ def _task_name(name: str) -> str:
 def publish(pk: int, *, retrying: bool = False) -> bool:
     """Hand the message to Celery. A broker that is down is no error here: the row stays pending
     and the sweep publishes it later. The sweep (`retrying`) always tries."""
-    if not publishing.hand_to_broker(_task_name("send_message"), pk, retrying=retrying):
+    if not retrying and publishing.broker_presumed_down():
         return False
-    OutgoingMessage.objects.filter(pk=pk).update(published_at=timezone.now())
-    return True
+    # Marked published before the task exists: a worker claims the row with SKIP LOCKED the
+    # moment it gets the task, and a write after the hand-over could hold the row's lock just
+    # then, leaving the message to the sweep minutes later. A refused hand-over unmarks it.
+    rows = OutgoingMessage.objects.filter(pk=pk)
+    rows.update(published_at=timezone.now())
+    if publishing.hand_to_broker(_task_name("send_message"), pk, retrying=retrying):
+        return True
+    rows.update(published_at=None)
+    return False
 
 
 # Keys per batch task: a task's argument stays small whatever the number of participants.

@@ -260,3 +260,48 @@ def test_the_sweep_does_not_republish_what_is_still_queued(db, settings, monkeyp
     assert sending.sweep() == 1 and sending.sweep() == 0
     OutgoingMessage.objects.filter(pk=message.pk).update(published_at=timezone.now() - dt.timedelta(hours=1))
     assert sending.sweep() == 1 and published == [message.pk, message.pk]
+
+
+def test_nothing_writes_the_message_after_its_task_is_handed_over(member, monkeypatch):
+    """A worker may claim the message the moment its task exists, with SELECT ... FOR UPDATE SKIP
+    LOCKED; a write to the row after the hand-over (marking it published) could hold the row's
+    lock just then, and the worker would skip a message nobody else sends until the sweep. Seen
+    in the benchmark's rush: one confirmation of 500 waited."""
+    from django.db import connection
+
+    from mail import publishing
+
+    message = OutgoingMessage.objects.create(
+        idempotency_key="test:handover", kind="plain", recipient=member.email, subject="s", body_text="b"
+    )
+    statements_after = []
+    handed = []
+
+    def record(execute, sql, params, many, context):
+        if handed:
+            statements_after.append(sql)
+        return execute(sql, params, many, context)
+
+    def hand_to_broker(task_name, *args, retrying=False):
+        row = OutgoingMessage.objects.get(pk=message.pk)
+        assert row.published_at is not None  # recorded before the task exists
+        handed.append(args)
+        return True
+
+    monkeypatch.setattr(publishing, "hand_to_broker", hand_to_broker)
+    with connection.execute_wrapper(record):
+        assert outbox.publish(message.pk)
+    assert handed == [(message.pk,)]
+    assert not [sql for sql in statements_after if "outbox_outgoingmessage" in sql], statements_after
+
+
+def test_a_broker_that_refuses_leaves_the_message_unpublished_for_the_sweep(member, monkeypatch):
+    from mail import publishing
+
+    message = OutgoingMessage.objects.create(
+        idempotency_key="test:refused", kind="plain", recipient=member.email, subject="s", body_text="b"
+    )
+    monkeypatch.setattr(publishing, "hand_to_broker", lambda task_name, *args, retrying=False: False)
+    assert not outbox.publish(message.pk)
+    message.refresh_from_db()
+    assert message.published_at is None and message.status == OutgoingMessage.Status.PENDING
