@@ -52,7 +52,8 @@ def event_for_page(slug: str, *, viewer=None) -> Event:
     if viewer is not None and viewer.is_staff:
         events = events | Event.objects.visible_to(viewer)
     # Themes, contacts, programme and documents are read by the shared parts of the page when
-    # they are rendered (agenda_by_day_part), not on every request (events.views._shared_parts).
+    # they are rendered (agenda_by_day_part), not on every request; the event with its occasions
+    # is one of those parts (events.views._event_and_shared_parts).
     return (
         events.select_related("series", "main_theme").prefetch_related(_occasions_with_seats()).get(slug=slug)
     )
