@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.constants import OnConflict
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -169,17 +170,26 @@ def defer(
         language=language,
         team_id=team_id,
     )
-    OutgoingMessage.objects.bulk_create([row], ignore_conflicts=True)
-    transaction.on_commit(lambda: _publish_written(key))
+    # Written as published already (see publish): after the commit only the hand-over remains,
+    # no statement. If the process dies between the commit and the hand-over, the sweep
+    # republishes the row once OUTBOX_REPUBLISH_AFTER has passed.
+    handing_over = not publishing.broker_presumed_down()
+    if handing_over:
+        row.published_at = timezone.now()
+    pk = _insert_once(row)
+    if pk is not None and handing_over:
+        # A key written before (a double submit) is left to the call that wrote it.
+        transaction.on_commit(lambda: _hand_over(pk))
 
 
-def _publish_written(key: str) -> None:
-    # After the commit, outside any lock. A row written earlier under the same key that is
-    # published or sent already is left alone, as a second defer of the key never did anything.
-    written = OutgoingMessage.objects.pending().filter(idempotency_key=key, published_at=None)
-    pk = written.values_list("pk", flat=True).first()
-    if pk is not None:
-        publish(pk)
+def _insert_once(row: OutgoingMessage) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None if the key
+    exists. bulk_create(ignore_conflicts=True) returns no ids."""
+    fields = [field for field in OutgoingMessage._meta.concrete_fields if not field.primary_key]
+    returned = OutgoingMessage.objects._insert(
+        [row], fields=fields, returning_fields=[OutgoingMessage._meta.pk], on_conflict=OnConflict.IGNORE
+    )
+    return returned[0][0] if returned and returned[0] else None
 
 
 def defer_many(rows: Iterable[dict]) -> int:
@@ -209,11 +219,15 @@ def publish(pk: int, *, retrying: bool = False) -> bool:
     # Marked published before the task exists: a worker claims the row with SKIP LOCKED the
     # moment it gets the task, and a write after the hand-over could hold the row's lock just
     # then, leaving the message to the sweep minutes later. A refused hand-over unmarks it.
-    rows = OutgoingMessage.objects.filter(pk=pk)
-    rows.update(published_at=timezone.now())
+    OutgoingMessage.objects.filter(pk=pk).update(published_at=timezone.now())
+    return _hand_over(pk, retrying=retrying)
+
+
+def _hand_over(pk: int, *, retrying: bool = False) -> bool:
+    """Publish the send of a message marked published; a refused hand-over unmarks it."""
     if publishing.hand_to_broker(_task_name("send_message"), pk, retrying=retrying):
         return True
-    rows.update(published_at=None)
+    OutgoingMessage.objects.filter(pk=pk).update(published_at=None)
     return False
 
 

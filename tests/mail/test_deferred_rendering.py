@@ -289,11 +289,19 @@ def test_retention_removes_what_an_organizers_message_was_about(member, organize
 def test_a_deferred_message_is_one_insert_and_is_published_once_after_the_commit(
     member, django_capture_on_commit_callbacks, monkeypatch
 ):
-    """What a change under a lock writes to the outbox: one statement that reads nothing; the
-    message is handed to the broker after the commit, and a second defer of the same key neither
-    writes a second row nor publishes it again."""
-    published = []
-    monkeypatch.setattr(outbox, "publish", lambda pk, **kwargs: published.append(pk) or True)
+    """What a change under a lock writes to the outbox: one statement that reads nothing, and the
+    row is written as published, so that after the commit the hand-over to the broker is all
+    there is (no statement: each one was a round trip in every registration of a rush). A second
+    defer of the same key neither writes a second row nor publishes it again."""
+    from mail import publishing
+
+    handed = []
+
+    def hand_to_broker(task_name, *args, retrying=False):
+        handed.append((task_name, *args))
+        return True
+
+    monkeypatch.setattr(publishing, "hand_to_broker", hand_to_broker)
     arguments = {
         "key": "test:one",
         "kind": "registration_confirmed",
@@ -302,17 +310,46 @@ def test_a_deferred_message_is_one_insert_and_is_published_once_after_the_commit
         "user": member,
         "language": "en",
     }
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks() as callbacks:
         with CaptureQueriesContext(connection) as queries:
             outbox.defer(**arguments)
         written = [query["sql"] for query in queries.captured_queries]
         assert len(written) == 1 and written[0].startswith("INSERT"), written
-        assert published == []  # not before the commit
+    assert handed == []  # not before the commit
     (message,) = OutgoingMessage.objects.filter(idempotency_key="test:one")
-    assert published == [message.pk]
-    OutgoingMessage.objects.filter(pk=message.pk).update(published_at=timezone.now())
+    assert message.published_at is not None
+    with CaptureQueriesContext(connection) as after_commit:
+        for callback in callbacks:
+            callback()
+    assert handed == [("mail.tasks.send_message", message.pk)]
+    assert after_commit.captured_queries == []
     with django_capture_on_commit_callbacks(execute=True):
         outbox.defer(**{**arguments, "recipient": "someone.else@example.org"})
     assert OutgoingMessage.objects.filter(idempotency_key="test:one").count() == 1
     assert OutgoingMessage.objects.get(pk=message.pk).recipient == member.email
-    assert published == [message.pk]
+    assert len(handed) == 1
+
+
+def test_a_deferred_message_the_broker_refuses_is_left_unpublished_for_the_sweep(
+    member, django_capture_on_commit_callbacks, monkeypatch
+):
+    from mail import publishing
+
+    monkeypatch.setattr(publishing, "hand_to_broker", lambda task_name, *args, retrying=False: False)
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.defer(key="test:refused", kind="registration_confirmed", recipient=member.email, about={})
+    message = OutgoingMessage.objects.get(idempotency_key="test:refused")
+    assert message.published_at is None and message.status == Status.PENDING
+
+
+def test_a_deferred_message_is_written_unpublished_while_the_broker_is_presumed_down(
+    member, django_capture_on_commit_callbacks, monkeypatch
+):
+    from mail import publishing
+
+    monkeypatch.setattr(publishing, "broker_presumed_down", lambda: True)
+    monkeypatch.setattr(publishing, "hand_to_broker", lambda *args, **kwargs: pytest.fail("handed over"))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        outbox.defer(key="test:down", kind="registration_confirmed", recipient=member.email, about={})
+    assert callbacks == []
+    assert OutgoingMessage.objects.get(idempotency_key="test:down").published_at is None
