@@ -123,6 +123,9 @@ TEMPLATES = [
 # A shared cache keeps rate limits (sign-in, newsletter sign-up) across processes; the default
 # keeps them per process, which is enough for one development server.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    # Django's, with a write in one statement (network_portal/cache.py).
+    CACHES["default"]["BACKEND"] = "network_portal.cache.DatabaseCache"
 # Public pages for visitors without a session are served from that cache for at most this many
 # seconds, and anew as soon as their content changes (network_portal.page_cache); 0 turns it off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)

@@ -19,9 +19,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("reference_organizat
 # keeps an existing row of its key; nothing read back) and the end of the transaction (COMMIT;
 # RELEASE SAVEPOINT inside a test's transaction).
 UNDER_LOCK = 6
-DATABASE_CACHE = {
-    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "lock_cache"}
-}
+DATABASE_CACHE = {"default": {"BACKEND": "network_portal.cache.DatabaseCache", "LOCATION": "lock_cache"}}
 
 
 @pytest.fixture(autouse=True)
@@ -95,8 +93,8 @@ def test_a_second_press_returns_the_first_registration_within_the_count(member):
 
 def test_with_the_production_cache_the_rate_limit_writes_after_the_lock(member, settings):
     """Production keeps the rate limit's counters in the database cache (CACHE_URL=dbcache://),
-    on the same connection: its writes (COUNT, SAVEPOINT, SELECT, INSERT or UPDATE, RELEASE)
-    wait for the commit, out of the lock every other registration of the event queues for."""
+    on the same connection: its write waits for the commit, out of the lock every other
+    registration of the event queues for."""
     settings.CACHES = DATABASE_CACHE
     call_command("createcachetable", verbosity=0)
     occasion = factories.event().occasions.get()

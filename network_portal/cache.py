@@ -1,0 +1,57 @@
+"""Django's database cache with `set` as one statement.
+
+Django's `set` counts the table's rows (to cull past MAX_ENTRIES), then reads the key, writes it
+and commits: five round trips, and the count reads the whole table (up to 10,000 stored pages).
+Every registration sets two keys after its commit (the rate limit's counter and the version of
+the public pages), so in a rush those round trips were a large part of each registration.
+Here `set` is one INSERT ... ON CONFLICT DO UPDATE (PostgreSQL and SQLite), and the rows are
+counted on a cache's first set and then every CULL_CHECK_EVERY sets: a table may outgrow
+MAX_ENTRIES by that many per process until the next count culls it. Everything else (`add`,
+`touch`, reading, culling itself) is Django's.
+"""
+
+import base64
+import itertools
+import pickle
+from datetime import UTC, datetime
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
+from django.db import connections, router
+from django.utils.timezone import now as tz_now
+
+CULL_CHECK_EVERY = 20
+
+
+class DatabaseCache(DjangoDatabaseCache):
+    def __init__(self, table, params):
+        super().__init__(table, params)
+        self._sets = itertools.count()
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        if connection.vendor not in ("postgresql", "sqlite"):
+            return super().set(key, value, timeout, version)
+        key = self.make_and_validate_key(key, version=version)
+        timeout = self.get_backend_timeout(timeout)
+        expires = datetime.max if timeout is None else datetime.fromtimestamp(timeout, tz=UTC)
+        encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+        quote = connection.ops.quote_name
+        table = quote(self._table)
+        with connection.cursor() as cursor:
+            if next(self._sets) % CULL_CHECK_EVERY == 0:
+                self._cull_if_full(db, cursor)
+            cursor.execute(
+                f"INSERT INTO {table} ({quote('cache_key')}, {quote('value')}, {quote('expires')})"  # noqa: S608
+                f" VALUES (%s, %s, %s) ON CONFLICT ({quote('cache_key')}) DO UPDATE"
+                f" SET {quote('value')} = EXCLUDED.{quote('value')},"
+                f" {quote('expires')} = EXCLUDED.{quote('expires')}",
+                [key, encoded, connection.ops.adapt_datetimefield_value(expires.replace(microsecond=0))],
+            )
+
+    def _cull_if_full(self, db, cursor) -> None:
+        cursor.execute(f"SELECT COUNT(*) FROM {connections[db].ops.quote_name(self._table)}")  # noqa: S608
+        rows = cursor.fetchone()[0]
+        if rows > self._max_entries:
+            self._cull(db, cursor, tz_now().replace(microsecond=0), rows)

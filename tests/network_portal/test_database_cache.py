@@ -1,0 +1,84 @@
+"""The database cache production uses (CACHE_URL=dbcache://): Django's, with `set` as one
+statement. Every registration writes two keys after its commit (the rate limit's counter and the
+version of the public pages); Django's `set` counted the table's rows and then read, wrote and
+committed, five round trips for each."""
+
+import pytest
+from django.core.cache import caches
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def cache(settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "network_portal.cache.DatabaseCache", "LOCATION": "test_cache"},
+        "small": {
+            "BACKEND": "network_portal.cache.DatabaseCache",
+            "LOCATION": "test_cache_small",
+            "OPTIONS": {"MAX_ENTRIES": 30, "CULL_FREQUENCY": 2},
+        },
+    }
+    call_command("createcachetable", verbosity=0)
+    yield caches["default"]
+    caches["default"].clear()
+    caches["small"].clear()
+
+
+def test_production_settings_choose_it():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {"PATH": os.environ["PATH"], "DEBUG": "true", "CACHE_URL": "dbcache://portal_cache"}
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.CACHES['default']['BACKEND'], s.CACHES['pages']['BACKEND'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, check=True,
+        env={**env, "DJANGO_SETTINGS_MODULE": "network_portal.settings"},
+    ).stdout.split()  # fmt: skip
+    assert out == ["network_portal.cache.DatabaseCache"] * 2
+
+
+def test_set_is_one_statement_outside_a_transaction(cache):
+    cache.set("warm", 1)  # the first set of a cache counts its rows (see culling below)
+    for value in ([1.5], [1.5, 2.5]):  # a new key, then the same key again
+        with CaptureQueriesContext(connection) as queries:
+            cache.set("registration-changes:7", value, 60)
+        assert len(queries.captured_queries) == 1, [query["sql"] for query in queries.captured_queries]
+        assert cache.get("registration-changes:7") == value
+
+
+def test_it_keeps_what_djangos_database_cache_promises(cache):
+    cache.set("forever", "kept", None)
+    cache.set("gone", "soon", -1)  # a timeout in the past: expired at once
+    assert cache.get("forever") == "kept" and cache.get("gone") is None
+    assert cache.add("forever", "other") is False and cache.get("forever") == "kept"
+    assert cache.add("gone", "back") is True and cache.get("gone") == "back"
+    cache.set_many({"a": {"nested": [1]}, "b": b"bytes"}, 60)
+    assert cache.get_many(["a", "b", "c"]) == {"a": {"nested": [1]}, "b": b"bytes"}
+    assert cache.touch("a", 120) is True and cache.touch("never-set", 120) is False
+    cache.delete("a")
+    assert cache.get("a") is None
+
+
+def test_it_still_culls_past_max_entries(cache):
+    """Counting the rows on every set was the cost: it counts on its first set and then every
+    CULL_CHECK_EVERY sets of the process, so the table may outgrow MAX_ENTRIES by that many."""
+    from network_portal.cache import CULL_CHECK_EVERY
+
+    small = caches["small"]
+    for index in range(200):
+        small.set(f"page:{index}", index, 300)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM test_cache_small")
+        rows = cursor.fetchone()[0]
+    assert rows <= 30 + CULL_CHECK_EVERY
+    assert small.get("page:199") == 199
