@@ -104,8 +104,9 @@ class MarksBehind:
     """Commits each sent message's mark on a connection of its own while the next message is
     built and sent, one mark at a time and in order: the database's round trip no longer adds
     to the SMTP server's. `add` waits for the previous mark first, so at most one is unconfirmed;
-    `committed` holds the ids whose marks have committed, and `close` waits for the last one
-    and raises the error of a mark that failed (its message stays claimed and is given back).
+    `committed` holds the ids whose marks have committed, and `settle` and `close` wait for the
+    last one and raise the error of a mark that failed (its message stays claimed and is given
+    back).
 
     Only on PostgreSQL outside a transaction: elsewhere (SQLite, a test's transaction, which
     another connection cannot see) each mark runs at once on this connection."""
@@ -126,6 +127,10 @@ class MarksBehind:
             return
         self._wait()
         self._pending = (pk, self._thread.submit(self._mark, pk))
+
+    def settle(self) -> None:
+        """Wait for the last mark; raises its error if it failed."""
+        self._wait()
 
     def close(self) -> None:
         try:

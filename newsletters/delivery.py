@@ -8,9 +8,10 @@ exactly once. This module alone changes the state of an edition or a delivery.
   transaction as scheduled → sending. The row is unique per (edition, subscriber): nobody is in
   an audience twice, and the rows, not the Celery tasks, say what still has to be sent.
 - A batch claims due deliveries with the mail package's claims (SKIP LOCKED, the same
-  back-off, pause and stale-claim recovery as transactional messages), sends them over one SMTP
-  connection and commits each outcome right after its message: a worker killed mid-batch leaves
-  only the message in flight in doubt. The commits do not wait for the disk
+  back-off, pause and stale-claim recovery as transactional messages) and commits each outcome
+  right after its message: a worker killed mid-batch leaves only the messages in flight in doubt
+  (claims.MarksBehind). A task sends batch after batch over one SMTP connection for about
+  pacing.TASK_SECONDS, then publishes the next task. The commits do not wait for the disk
   (claims.marks_without_flush): a crash of the database server may send the messages of its
   last fraction of a second again. What an SMTP error means is that package's smtp.classify.
 - recover() returns claims older than NEWSLETTER_CLAIM_TIMEOUT to pending and publishes a batch
@@ -26,6 +27,7 @@ import dataclasses
 import datetime as dt
 import logging
 import math
+import time
 from contextlib import suppress
 from functools import partial
 
@@ -251,80 +253,109 @@ def _claim(edition_id: int, size: int) -> list[int]:
         return claims.claim(DELIVERIES, Delivery.objects.filter(edition_id=edition_id), size, now)
 
 
-def send_batch(edition_id: int, batch_size: int | None = None) -> BatchResult:
+def send_batch(edition_id: int, batch_size: int | None = None, seconds: float = 0) -> BatchResult:
     """Claim up to `batch_size` (NEWSLETTER_BATCH_SIZE when None) pending deliveries of a
-    sending edition and send them over one SMTP connection. Each outcome is committed right
-    after its message."""
+    sending edition and send them; then claim and send the next batch, and so on while `seconds`
+    have not passed (0: one batch). Every batch of the call goes over the same SMTP connection,
+    renderer and marks' connection, so a task that sends many batches pays for them once. Each
+    outcome is committed right after its message."""
     result = BatchResult()
     edition = Edition.objects.filter(pk=edition_id, status=SENDING).first()
     if edition is None:
         return result
-    claimed = _claim(edition_id, pacing.configured_batch_size(batch_size))
-    result.claimed = len(claimed)
+    size = pacing.configured_batch_size(batch_size)
+    until = time.monotonic() + seconds
+    claimed = _claim(edition_id, size)
     if claimed:
-        with claims.marks_without_flush():
-            _send_claimed(edition, claimed, result)
+        with claims.marks_without_flush(), _Sender(edition) as sender:
+            while claimed:
+                result.claimed += len(claimed)
+                sender.send(claimed, result)
+                if result.interrupted or time.monotonic() >= until:
+                    break
+                claimed = _claim(edition_id, size)
     result.pending = Delivery.objects.filter(edition_id=edition_id, status=Status.PENDING).count()
     _finish_if_done(edition_id)
     return result
 
 
-def _send_claimed(edition: Edition, ids: list[int], result: BatchResult) -> None:
-    deliveries = list(Delivery.objects.filter(pk__in=ids).select_related("subscriber").order_by("pk"))
-    renderer = rendering.EditionRenderer(edition)
-    pacer = pacing.Pacer(pacing.rate_per_minute())
-    unfinished = {delivery.pk for delivery in deliveries}
-    interruption: OSError | None = None
-    paused_until = None
-    connection = None
-    marks = claims.MarksBehind(_mark_sent)
-    try:
-        for delivery in deliveries:
-            subscriber = delivery.subscriber
-            if subscriber is None or subscriber.status != Subscriber.Status.ACTIVE:
-                # Unsubscribed, bouncing or erased since the edition started: nothing goes out.
-                state = subscriber.status if subscriber else "erased"
-                _set(delivery.pk, Status.SKIPPED, error=f"Subscriber is {state}.")
-                unfinished.discard(delivery.pk)
-                result.skipped += 1
-                continue
-            message = build_message(edition, subscriber, renderer, message_id=message_id(edition, delivery))
-            pacer.wait()
-            try:
-                if connection is None:
-                    connection = get_connection()
-                    connection.open()
-                connection.send_messages([message])
-            except OSError as exc:  # smtplib's errors are OSErrors too
-                outcome = smtp.classify(exc)
-                if outcome in (smtp.Outcome.UNAVAILABLE, smtp.Outcome.PAUSE):
-                    # The server, the connection or the portal's own set-up failed, not this
-                    # address: everything not sent yet goes back for a later batch.
-                    result.interrupted, interruption = True, exc
-                    if outcome == smtp.Outcome.PAUSE:
-                        paused_until = smtp.pause_sending(exc)
-                    logger.warning("Newsletter: edition %s interrupted: %s", edition.pk, smtp.describe(exc))
-                    break
-                unfinished.discard(delivery.pk)
-                if outcome == smtp.Outcome.BOUNCE:
-                    _bounce(delivery, exc)
-                    result.failed += 1
-                elif outcome == smtp.Outcome.REJECT:
-                    _set(delivery.pk, Status.FAILED, error=smtp.describe(exc))
-                    result.failed += 1
-                else:
-                    result.retried += claims.give_back(DELIVERIES, [delivery.pk], smtp.describe(exc))
-                continue
-            marks.add(delivery.pk)
-            result.sent += 1
-    finally:
+class _Sender:
+    """What the batches of one call share: the edition's renderer, the pace, the SMTP
+    connection (opened at the first message) and the marks' connection."""
+
+    def __init__(self, edition: Edition):
+        self.edition = edition
+        self.renderer = rendering.EditionRenderer(edition)
+        self.pacer = pacing.Pacer(pacing.rate_per_minute())
+        self.connection = None
+        self.marks = claims.MarksBehind(_mark_sent)
+
+    def __enter__(self) -> _Sender:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
         try:
-            marks.close()
+            self.marks.close()
         finally:
-            _give_back_unfinished(unfinished - marks.committed, interruption, paused_until, result)
-            if connection is not None:
+            if self.connection is not None:
                 with suppress(Exception):
-                    connection.close()
+                    self.connection.close()
+
+    def send(self, ids: list[int], result: BatchResult) -> None:
+        deliveries = list(Delivery.objects.filter(pk__in=ids).select_related("subscriber").order_by("pk"))
+        unfinished = {delivery.pk for delivery in deliveries}
+        interruption: OSError | None = None
+        paused_until = None
+        try:
+            for delivery in deliveries:
+                subscriber = delivery.subscriber
+                if subscriber is None or subscriber.status != Subscriber.Status.ACTIVE:
+                    # Unsubscribed, bouncing or erased since the edition started: nothing goes out.
+                    state = subscriber.status if subscriber else "erased"
+                    _set(delivery.pk, Status.SKIPPED, error=f"Subscriber is {state}.")
+                    unfinished.discard(delivery.pk)
+                    result.skipped += 1
+                    continue
+                message = build_message(
+                    self.edition, subscriber, self.renderer, message_id=message_id(self.edition, delivery)
+                )
+                self.pacer.wait()
+                try:
+                    if self.connection is None:
+                        self.connection = get_connection()
+                        self.connection.open()
+                    self.connection.send_messages([message])
+                except OSError as exc:  # smtplib's errors are OSErrors too
+                    outcome = smtp.classify(exc)
+                    if outcome in (smtp.Outcome.UNAVAILABLE, smtp.Outcome.PAUSE):
+                        # The server, the connection or the portal's own set-up failed, not this
+                        # address: everything not sent yet goes back for a later batch.
+                        result.interrupted, interruption = True, exc
+                        if outcome == smtp.Outcome.PAUSE:
+                            paused_until = smtp.pause_sending(exc)
+                        logger.warning(
+                            "Newsletter: edition %s interrupted: %s", self.edition.pk, smtp.describe(exc)
+                        )
+                        break
+                    unfinished.discard(delivery.pk)
+                    if outcome == smtp.Outcome.BOUNCE:
+                        _bounce(delivery, exc)
+                        result.failed += 1
+                    elif outcome == smtp.Outcome.REJECT:
+                        _set(delivery.pk, Status.FAILED, error=smtp.describe(exc))
+                        result.failed += 1
+                    else:
+                        result.retried += claims.give_back(DELIVERIES, [delivery.pk], smtp.describe(exc))
+                    continue
+                self.marks.add(delivery.pk)
+                result.sent += 1
+        finally:
+            try:
+                # Every mark of this batch committed before the next claim, which (under a rate
+                # limit) looks for deliveries still being sent.
+                self.marks.settle()
+            finally:
+                _give_back_unfinished(unfinished - self.marks.committed, interruption, paused_until, result)
 
 
 def _give_back_unfinished(unfinished: set[int], interruption, paused_until, result: BatchResult) -> None:

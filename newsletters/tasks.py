@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
-from . import delivery
+from . import delivery, pacing
 
 
 @shared_task(
@@ -17,11 +17,12 @@ from . import delivery
     max_retries=5,
 )
 def send_edition_batch(self, edition_id: int, batch_size: int | None = None) -> int:
-    """Send one batch of an edition, then publish the next while deliveries are pending: a chain
-    of short tasks, each well inside the time limit. Returns how many messages went out."""
+    """Send batches of an edition for about pacing.TASK_SECONDS, then publish the next task while
+    deliveries are pending: a chain of tasks, each well inside the time limit. Returns how many
+    messages went out."""
     sent = 0
     while True:
-        result = delivery.send_batch(edition_id, batch_size)
+        result = delivery.send_batch(edition_id, batch_size, seconds=pacing.TASK_SECONDS)
         sent += result.sent
         if not result.more:
             return sent

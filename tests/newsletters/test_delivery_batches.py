@@ -90,6 +90,38 @@ def test_batches_take_turns_until_the_edition_is_sent(db, backend):
     assert delivery.send_batch(edition.pk, 2).claimed == 0
 
 
+def test_a_task_sends_batch_after_batch_over_one_connection_for_its_time(db, backend, monkeypatch):
+    """Each batch of a task used to open its own SMTP connection, build the edition's renderer
+    and open the marks' connection again: a few per cent of a newsletter's time at 200 a batch."""
+    from newsletters import tasks
+
+    for number in range(5):
+        make_subscriber(f"reader{number}@example.org")
+    edition = start_sending(make_edition())
+    renderers = []
+    monkeypatch.setattr(
+        delivery.rendering, "EditionRenderer", _counting(delivery.rendering.EditionRenderer, renderers)
+    )
+    result = delivery.send_batch(edition.pk, 2, seconds=60)
+    assert (result.claimed, result.sent, result.pending, result.more) == (5, 5, 0, False)
+    assert backend.created == 1 and backend.opened == 1 and len(renderers) == 1
+    assert len(mail.outbox) == 5 and set(delivery_statuses(edition).values()) == {Status.SENT}
+
+    second = start_sending(make_edition(subject="Second"))
+    monkeypatch.setattr(tasks.pacing, "TASK_SECONDS", 0)  # its time is up after the first batch
+    published = []
+    monkeypatch.setattr(delivery, "publish_batch", lambda edition_id, size=None: published.append(edition_id))
+    assert tasks.send_edition_batch.run(second.pk, 2) == 2 and published == [second.pk]
+
+
+def _counting(cls, calls):
+    def make(*args, **kwargs):
+        calls.append(args)
+        return cls(*args, **kwargs)
+
+    return make
+
+
 def test_every_message_carries_the_unsubscribe_headers_and_both_parts(db, settings):
     settings.SITE_URL = "https://portal.example.org"
     settings.NETWORK_NAME = "Green Mobility Network"
