@@ -12,6 +12,7 @@ class EventsConfig(AppConfig):
         from mail import sending
         from members import privacy, registry
         from members.dispatch import membership_verified
+        from network_portal.errors import API_PATH
         from network_portal.page_cache import public_pages_changed
 
         from . import demo, notifications
@@ -52,6 +53,8 @@ class EventsConfig(AppConfig):
                 )
 
         # Organizers run events: every permission of the app (their teams limit which events).
+        # The open events API is public data: a member halfway through their profile reads it too.
+        registry.register_open_path(API_PATH)
         registry.register_organizer_permissions("events")
         registry.register_team_count("events", _("events"))  # in the teams' list in admin
         # The demo's events, occasions and registrations, after the demo members exist.

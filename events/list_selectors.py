@@ -5,8 +5,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from .models import DayPart, Event, Occasion
+from .models import AgendaItem, DayPart, Event, Occasion, Series, Theme
 
 # What an event card shows (templates/events/_event_card.html), and nothing more: the Markdown
 # descriptions and the registration settings stay in the database. A field the card starts to
@@ -66,13 +67,7 @@ def event_list(
         events = events.past().order_by("-starts_at", "-pk")
     else:
         events = events.upcoming().order_by("starts_at", "pk")
-    # Subqueries rather than joins: a join repeats an event once per matching row and would
-    # need DISTINCT, which the page count then has to wrap in a subquery as well.
-    if theme is not None:
-        other_theme = Event.themes.through.objects.filter(event_id=OuterRef("pk"), theme=theme)
-        events = events.filter(Q(main_theme=theme) | Exists(other_theme))
-    if series is not None:
-        events = events.filter(series=series)
+    events = _on_topic(events, theme=theme, series=series)
     if event_format:
         events = events.filter(format=event_format)
     if month is not None:
@@ -80,6 +75,17 @@ def event_list(
             event_id=OuterRef("pk"), starts_at__year=month.year, starts_at__month=month.month
         )
         events = events.filter(Exists(in_month))
+    return events
+
+
+def _on_topic(events: QuerySet, *, theme=None, series=None) -> QuerySet:
+    # Subqueries rather than joins: a join repeats an event once per matching row and would
+    # need DISTINCT, which the page count then has to wrap in a subquery as well.
+    if theme is not None:
+        other_theme = Event.themes.through.objects.filter(event_id=OuterRef("pk"), theme=theme)
+        events = events.filter(Q(main_theme=theme) | Exists(other_theme))
+    if series is not None:
+        events = events.filter(series=series)
     return events
 
 
@@ -108,3 +114,79 @@ def topic_events(*, limit: int, theme=None, series=None) -> TopicEvents:
     upcoming, more_upcoming = _first(event_list(theme=theme, series=series), limit)
     past, more_past = _first(event_list(past=True, theme=theme, series=series), limit)
     return TopicEvents(upcoming, more_upcoming, past, more_past)
+
+
+# ---------------------------------------------------------------------------------------------
+# The open events API (events/api.py): published events with nothing personal. No contact
+# persons, speakers, participants, venues' meeting links or registration settings beyond the
+# window: a field the API starts to show belongs here, after asking whether it names a person.
+_API_FIELDS = (
+    *_CARD_FIELDS,
+    "ends_at",
+    "registration_opens_at",
+    "registration_closes_at",
+    "description_html",
+)
+
+
+def _api_occasions() -> Prefetch:
+    return Prefetch(
+        "occasions",
+        queryset=Occasion.objects.with_seats()
+        .only("event_id", "label", "capacity", "starts_at", "ends_at")
+        .prefetch_related(Prefetch("day_parts", queryset=DayPart.objects.order_by("number"))),
+    )
+
+
+def api_events(
+    *,
+    theme: Theme | None = None,
+    series: Series | None = None,
+    starting: dt.datetime | None = None,
+    before: dt.datetime | None = None,
+    language: str = "",
+) -> QuerySet:
+    """Published events (cancelled ones included, marked so) that have not ended by `starting`
+    (now when None) and start before `before`, in order of their start: four queries for any
+    number of events (events, themes, occasions with their seats, day parts)."""
+    events = (
+        Event.objects.published()
+        .select_related("series", "main_theme")
+        .only(*_API_FIELDS)
+        .prefetch_related(_api_occasions(), Prefetch("themes", queryset=Theme.objects.order_by("name")))
+        .filter(ends_at__gte=starting or timezone.now())
+        .order_by("starts_at", "pk")
+    )
+    if before is not None:
+        events = events.filter(starts_at__lt=before)
+    if language:
+        events = events.filter(language=language)
+    return _on_topic(events, theme=theme, series=series)
+
+
+def api_event(slug: str) -> Event:
+    """One published event for the API, with its programme (no speakers)."""
+    agenda = AgendaItem.objects.only("event_id", "day_part", "starts", "ends", "title", "kind")
+    return (
+        Event.objects.published()
+        .select_related("series", "main_theme")
+        .only(*_API_FIELDS)
+        .prefetch_related(
+            _api_occasions(),
+            Prefetch("themes", queryset=Theme.objects.order_by("name")),
+            Prefetch("agenda_items", queryset=agenda.order_by("day_part", "starts")),
+        )
+        .get(slug=slug)
+    )
+
+
+def api_topic(*, theme: str | None, series: str | None) -> dict | None:
+    """The theme and series named by their slugs, as api_events takes them; None when a slug
+    names none (the list is then empty)."""
+    topic = {
+        "theme": Theme.objects.filter(slug=theme).first() if theme else None,
+        "series": Series.objects.filter(slug=series).first() if series else None,
+    }
+    if (theme and topic["theme"] is None) or (series and topic["series"] is None):
+        return None
+    return topic

@@ -25,7 +25,15 @@ from django.utils.translation import gettext_lazy
 from members.models import User
 
 # The public lists of events live in list_selectors; pages and other apps read them from here.
-from .list_selectors import TopicEvents, event_list, topic_events, upcoming_events  # noqa: F401
+from .list_selectors import (  # noqa: F401
+    TopicEvents,
+    api_event,
+    api_events,
+    api_topic,
+    event_list,
+    topic_events,
+    upcoming_events,
+)
 from .member_selectors import (  # noqa: F401
     MemberInEvent,
     OccasionChoice,

@@ -7,13 +7,15 @@ member from the database, and a 500 is often the database failing. Everything th
 """
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.template import loader
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 TEMPLATE = "errors/error.html"
+# Under this path the open events API answers its errors in JSON, as its OpenAPI document says.
+API_PATH = "/api/"
 
 PAGES = {
     400: (
@@ -60,6 +62,9 @@ def _language(request) -> str:
 def _render(request, status: int, page=None, *, with_context_processors: bool = True) -> HttpResponse:
     title, explanation = page or PAGES[status]
     language = _language(request)
+    if request.path.startswith(API_PATH):
+        with translation.override(language):
+            return JsonResponse({"detail": str(title)}, status=status)
     with translation.override(language):
         context = {"status": status, "title": title, "explanation": explanation}
         template = loader.get_template(TEMPLATE)

@@ -129,6 +129,9 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
 # Public pages for visitors without a session are served from that cache for at most this many
 # seconds, and anew as soon as their content changes (network_portal.page_cache); 0 turns it off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
+# Requests per client to the open events API (events/api.py), as ninja's throttles read a rate:
+# a number, "/" and a period (s, m, h, d).
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/m")
 # The pages get a cache of their own beside the default (in the database: a table of its own), so
 # that storing many pages culls pages only, never the rate limits' counters.
 CACHES["pages"] = {**CACHES["default"], "KEY_PREFIX": "pages"}

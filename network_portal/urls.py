@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from events.api import api as events_api
 from members import views as member_views
 
 from . import views
@@ -20,6 +21,7 @@ urlpatterns = [
     path("profile/", include("members.urls")),
     path("events/", include("events.urls")),
     path("newsletter/", include("newsletters.urls")),
+    path("api/v1/", events_api.urls),
     path("admin/", admin.site.urls),
 ]
 

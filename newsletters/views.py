@@ -8,11 +8,9 @@ unsubscribe, a POST that mail providers send without cookies, hence without a CS
 
 import hashlib
 
-from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from members.services import has_verified_email
+from network_portal.clients import client_ip
 from network_portal.languages import speak_language_of_email
 
 from . import selectors, tokens
@@ -44,15 +43,6 @@ def _over_limit(key: str, limit: int, window: int = SUBSCRIBE_WINDOW) -> bool:
         cache.set(key, 1, window)
         count = 1
     return count > limit
-
-
-def _client_ip(request) -> str:
-    # allauth's reading of the client address, so that behind proxies (TRUSTED_PROXY_COUNT)
-    # sign-up is limited per visitor like sign-in, not for everyone at once.
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except PermissionDenied:
-        return ""
 
 
 def _path(name: str, subscriber: Subscriber, purpose: str) -> str:
@@ -81,7 +71,7 @@ def subscribe(request):
         sent = redirect(reverse("newsletters:subscribe") + "?sent=1")
         if form.is_bot:
             return sent
-        if _over_limit(f"newsletter-subscribe:ip:{_client_ip(request)}", SUBSCRIBE_LIMIT_PER_IP):
+        if _over_limit(f"newsletter-subscribe:ip:{client_ip(request)}", SUBSCRIBE_LIMIT_PER_IP):
             form.add_error(
                 None,
                 _("Too many sign-ups from your network in the last hour. Please try again in an hour."),

@@ -152,6 +152,15 @@ PUBLIC_AND_MEMBER_PAGES: dict[str, Case | tuple[Case, ...]] = {
     "events:reset_calendar_feed": Case(signed_in(CHANGED), method="post"),
     "events:feed_rss": Case(everyone(OK)),
     "events:feed_atom": Case(everyone(OK)),
+    # The open events API: published events for everyone; a draft is nobody's there, not even
+    # its own team's (they preview it on its page).
+    "api-v1:openapi-json": Case(everyone(OK)),
+    "api-v1:events": Case(everyone(OK)),
+    "api-v1:event": (
+        Case(everyone(OK), args=lambda w: [w.event_a.slug]),
+        Case(everyone(NOT_FOUND), args=lambda w: [w.draft_a.slug], label="draft of team A"),
+    ),
+    "api-v1:api-root": Case(everyone(NOT_FOUND)),
     "newsletters:subscribe": Case(everyone(OK)),
     "newsletters:subscribe_member": Case(signed_in()),
     # Signed links stand in for a login: whoever holds one may use it, a forged one nobody.
