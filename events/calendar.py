@@ -1,5 +1,5 @@
-"""Calendar files (RFC 5545): one registration to download, and a private feed per member that
-calendar apps subscribe to.
+"""Calendar files (RFC 5545): one registration to download, a private feed per member that
+calendar apps subscribe to, and the network's public calendar of upcoming events.
 
 Every day part becomes its own VEVENT: a workshop "lunch to lunch" is two meetings with a
 night between, not one 24-hour block. UIDs are stable per registration and day part, so a file
@@ -29,8 +29,10 @@ from django.views.decorators.http import require_POST, require_safe
 
 from mail.links import absolute_url, site_host
 from members.models import User
+from network_portal.page_cache import public_page
 
 from . import selectors
+from .forms import EventFilterForm
 from .models import Event, Registration
 from .selectors import meeting_link_for
 from .services import calendar_feeds
@@ -135,10 +137,14 @@ def _vevents(registration: Registration, stamp: dt.datetime) -> Iterable[icalend
 
 def _calendar(registrations: Iterable[Registration], method: str = "PUBLISH", **properties) -> bytes:
     stamp = timezone.now().astimezone(dt.UTC)
+    vevents = (vevent for registration in registrations for vevent in _vevents(registration, stamp))
+    return _assemble(vevents, method, **properties)
+
+
+def _assemble(vevents: Iterable[icalendar.Event], method: str = "PUBLISH", **properties) -> bytes:
     calendar = icalendar.Calendar.new(prodid=_prodid(), method=method, **properties)
-    for registration in registrations:
-        for vevent in _vevents(registration, stamp):
-            calendar.add_component(vevent)
+    for vevent in vevents:
+        calendar.add_component(vevent)
     starts = [vevent.start for vevent in calendar.events]
     if starts:
         # VTIMEZONE only for the span of the meetings: the default span (1970–2038) lists about
@@ -206,6 +212,32 @@ def feed_calendar(user: User) -> bytes:
         )
 
 
+def _public_vevents(event: Event, stamp: dt.datetime) -> Iterable[icalendar.Event]:
+    # What the event cards show, nothing more: no place, no meeting link, nobody's address.
+    zone = event_time_zone(event)
+    event_url = absolute_url(event.get_absolute_url())
+    for occasion in event.occasions.all():
+        for part in occasion.day_parts.all():
+            yield icalendar.Event.new(
+                uid=f"event-{event.pk}-occasion-{occasion.pk}-part-{part.number}@{site_host()}",
+                stamp=stamp,
+                start=part.starts_at.astimezone(zone),
+                end=part.ends_at.astimezone(zone),
+                summary=event.title,
+                description=f"{event.summary}\n\n{event_url}",
+                url=event_url,
+                status="CANCELLED" if event.status == Event.Status.CANCELLED else "CONFIRMED",
+                organizer=_organizer(),
+            )
+
+
+def events_calendar(events: Iterable[Event], name: str) -> bytes:
+    """The network's public calendar: every day part of the upcoming events' occasions."""
+    stamp = timezone.now().astimezone(dt.UTC)
+    vevents = (vevent for event in events for vevent in _public_vevents(event, stamp))
+    return _assemble(vevents, name=name, refresh_interval=FEED_REFRESH)
+
+
 def calendar_feed_url(user: User) -> str:
     """The absolute address to subscribe to in a calendar app."""
     return absolute_url(calendar_feed_for(user).get_absolute_url())
@@ -238,6 +270,19 @@ def calendar_feed(request, token: str):
     response = _ics_response(feed_calendar(feed.user))
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+@require_safe
+@public_page(until=lambda request: selectors.next_moment(), parameters=("theme", "series"))
+def public_calendar(request):
+    """The upcoming events to subscribe to in a calendar app, all or on a theme or series
+    (`?theme=cycling`): linked from the embedded list and the event list."""
+    form = EventFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    topic = filters.get("theme") or filters.get("series")
+    name = f"{settings.NETWORK_NAME}: {topic}" if topic else settings.NETWORK_NAME
+    events = selectors.event_list(theme=filters.get("theme"), series=filters.get("series"))
+    return HttpResponse(events_calendar(events, name), content_type="text/calendar; charset=utf-8")
 
 
 @login_required

@@ -3,11 +3,13 @@ page. Served to visitors without a session from the page cache (network_portal.p
 
 import re
 
+from csp.decorators import csp_replace
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from network_portal.page_cache import public_page
@@ -23,6 +25,9 @@ EVENTS_PER_PAGE = 12
 # A theme or series page is about its topic: the next few events and the latest past ones,
 # then a link to the event list filtered on it, which has pages.
 EVENTS_ON_TOPIC_PAGE = 6
+# The embedded list shows this many events unless the embedding site asks for up to the maximum.
+EMBEDDED_EVENTS = 5
+EMBEDDED_EVENTS_MAX = 20
 
 
 @require_GET
@@ -87,6 +92,43 @@ def _topic_context(field: str, topic) -> dict:
         "more_upcoming_url": upcoming_url if found.more_upcoming else "",
         "more_past_url": past_url if found.more_past else "",
     }
+
+
+@require_GET
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
+@public_page(until=lambda request: selectors.next_moment(), parameters=("theme", "series", "limit"))
+def embedded_list(request):
+    """The next events for another website to show in an iframe (`/embed/events/?theme=…&lang=da`):
+    a page of its own without the portal's header, scripts or forms, whose links open the portal
+    in the whole window, with the feeds linked. Any site may frame it; every other page refuses."""
+    form = EventFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    topic = {"theme": filters.get("theme"), "series": filters.get("series")}
+    limit = _embedded_limit(request.GET.get("limit"))
+    query = urlencode({field: value.slug for field, value in topic.items() if value})
+    return render(
+        request,
+        "events/embedded_list.html",
+        {
+            "events": selectors.event_list(**topic)[:limit],
+            "topic": topic["theme"] or topic["series"],
+            "all_url": _with_query(reverse("events:list"), query),
+            "calendar_url": _with_query(reverse("events:public_calendar"), query),
+        },
+    )
+
+
+def _with_query(path: str, query: str) -> str:
+    return f"{path}?{query}" if query else path
+
+
+def _embedded_limit(value: str | None) -> int:
+    # A number from the embedding site's address: anything else is the default, never an error.
+    try:
+        return min(max(int(value), 1), EMBEDDED_EVENTS_MAX)
+    except (TypeError, ValueError):
+        return EMBEDDED_EVENTS
 
 
 @require_GET

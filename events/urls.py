@@ -18,6 +18,7 @@ urlpatterns = [
     path("<slug:slug>/register/<int:occasion_id>/", views.confirm_registration, name="confirm_registration"),
     path("<slug:slug>/organization/", views.organization_seats, name="organization_seats"),
     path("registrations/<int:pk>/calendar.ics", calendar.registration_ics, name="registration_ics"),
+    path("calendar.ics", calendar.public_calendar, name="public_calendar"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
     path("calendar/reset/", calendar.reset_calendar_feed, name="reset_calendar_feed"),
     path("feed/rss/", feeds.LatestEventsRss(), name="feed_rss"),

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from events import list_views as event_list_views
 from events.api import api as events_api
 from members import views as member_views
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("events/", include("events.urls")),
     path("newsletter/", include("newsletters.urls")),
     path("api/v1/", events_api.urls),
+    path("embed/events/", event_list_views.embedded_list, name="embedded_events"),
     path("admin/", admin.site.urls),
 ]
 

@@ -39,3 +39,9 @@ def test_the_pages_work_without_javascript_and_keep_the_filters(browser, live_se
         assert "format=in_person" in page.url
     finally:
         context.close()
+
+
+def test_the_embedded_list_is_accessible(portal, three_pages):
+    page = portal.open("/embed/events/?lang=sv")
+    assert page.locator("html").get_attribute("lang") == "sv"
+    portal.assert_accessible()

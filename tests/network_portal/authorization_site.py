@@ -152,6 +152,10 @@ PUBLIC_AND_MEMBER_PAGES: dict[str, Case | tuple[Case, ...]] = {
     "events:reset_calendar_feed": Case(signed_in(CHANGED), method="post"),
     "events:feed_rss": Case(everyone(OK)),
     "events:feed_atom": Case(everyone(OK)),
+    "events:public_calendar": (
+        Case(everyone(OK)),
+        Case(everyone(OK), query="?theme=x&series=y", label="filters that name nothing"),
+    ),
     # The open events API: published events for everyone; a draft is nobody's there, not even
     # its own team's (they preview it on its page).
     "api-v1:openapi-json": Case(everyone(OK)),
@@ -161,6 +165,11 @@ PUBLIC_AND_MEMBER_PAGES: dict[str, Case | tuple[Case, ...]] = {
         Case(everyone(NOT_FOUND), args=lambda w: [w.draft_a.slug], label="draft of team A"),
     ),
     "api-v1:api-root": Case(everyone(NOT_FOUND)),
+    # The list other websites embed: published events only, for everyone.
+    "embedded_events": (
+        Case(everyone(OK)),
+        Case(everyone(OK), query="?theme=x&series=y&limit=many&lang=sv", label="whatever a site writes"),
+    ),
     "newsletters:subscribe": Case(everyone(OK)),
     "newsletters:subscribe_member": Case(signed_in()),
     # Signed links stand in for a login: whoever holds one may use it, a forged one nobody.
