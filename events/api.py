@@ -194,7 +194,7 @@ def _limited(view):
         throttle = _ClientThrottle(settings.API_RATE_LIMIT)
         if not throttle.allow_request(request):
             seconds = math.ceil(throttle.wait() or 1)
-            return JsonResponse(
+            response = JsonResponse(
                 {
                     "detail": ngettext(
                         "Too many requests. Please try again in %(seconds)d second.",
@@ -206,8 +206,10 @@ def _limited(view):
                 status=429,
                 headers={"Retry-After": str(seconds)},
             )
-        response = view(request, *args, **kwargs)
-        # Public data for any website, also read from a browser on another origin.
+        else:
+            response = view(request, *args, **kwargs)
+        # Public data for any website, also read from a browser on another origin (a refusal
+        # too, so that the page that asked can tell its reader when to try again).
         response["Access-Control-Allow-Origin"] = "*"
         return response
 

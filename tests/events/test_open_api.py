@@ -170,6 +170,7 @@ def test_a_client_over_the_limit_is_told_when_to_come_back(network, settings):
         assert Client().get(EVENTS, REMOTE_ADDR="192.0.2.1").status_code == 200
     refused = Client().get(EVENTS, REMOTE_ADDR="192.0.2.1")
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert refused["Access-Control-Allow-Origin"] == "*"
     assert "Too many requests" in json.loads(refused.content)["detail"]
     assert Client().get(EVENTS, REMOTE_ADDR="192.0.2.2").status_code == 200  # another client
 
