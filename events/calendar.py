@@ -276,7 +276,7 @@ def calendar_feed(request, token: str):
 @public_page(until=lambda request: selectors.next_moment(), parameters=("theme", "series"))
 def public_calendar(request):
     """The upcoming events to subscribe to in a calendar app, all or on a theme or series
-    (`?theme=cycling`): linked from the embedded list and the event list."""
+    (`?theme=cycling`), linked from the embedded list."""
     form = EventFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     topic = filters.get("theme") or filters.get("series")

@@ -129,12 +129,22 @@ _API_FIELDS = (
 )
 
 
-def _api_occasions() -> Prefetch:
-    return Prefetch(
-        "occasions",
-        queryset=Occasion.objects.with_seats()
+def _api_base() -> QuerySet:
+    """Published events with what the API shows of each: themes, occasions with their seats and
+    day parts."""
+    occasions = (
+        Occasion.objects.with_seats()
         .only("event_id", "label", "capacity", "starts_at", "ends_at")
-        .prefetch_related(Prefetch("day_parts", queryset=DayPart.objects.order_by("number"))),
+        .prefetch_related(Prefetch("day_parts", queryset=DayPart.objects.order_by("number")))
+    )
+    return (
+        Event.objects.published()
+        .select_related("series", "main_theme")
+        .only(*_API_FIELDS)
+        .prefetch_related(
+            Prefetch("occasions", queryset=occasions),
+            Prefetch("themes", queryset=Theme.objects.order_by("name")),
+        )
     )
 
 
@@ -149,14 +159,7 @@ def api_events(
     """Published events (cancelled ones included, marked so) that have not ended by `starting`
     (now when None) and start before `before`, in order of their start: four queries for any
     number of events (events, themes, occasions with their seats, day parts)."""
-    events = (
-        Event.objects.published()
-        .select_related("series", "main_theme")
-        .only(*_API_FIELDS)
-        .prefetch_related(_api_occasions(), Prefetch("themes", queryset=Theme.objects.order_by("name")))
-        .filter(ends_at__gte=starting or timezone.now())
-        .order_by("starts_at", "pk")
-    )
+    events = _api_base().filter(ends_at__gte=starting or timezone.now()).order_by("starts_at", "pk")
     if before is not None:
         events = events.filter(starts_at__lt=before)
     if language:
@@ -168,14 +171,8 @@ def api_event(slug: str) -> Event:
     """One published event for the API, with its programme (no speakers)."""
     agenda = AgendaItem.objects.only("event_id", "day_part", "starts", "ends", "title", "kind")
     return (
-        Event.objects.published()
-        .select_related("series", "main_theme")
-        .only(*_API_FIELDS)
-        .prefetch_related(
-            _api_occasions(),
-            Prefetch("themes", queryset=Theme.objects.order_by("name")),
-            Prefetch("agenda_items", queryset=agenda.order_by("day_part", "starts")),
-        )
+        _api_base()
+        .prefetch_related(Prefetch("agenda_items", queryset=agenda.order_by("day_part", "starts")))
         .get(slug=slug)
     )
 
