@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from members.queries import count_per_row
 
 from . import admin_views, uploads
+from .admin_attendance import AttendancePages
 from .admin_dashboard import EventDashboard
 from .admin_event_actions import EventActions, EventPages
 from .admin_event_page import EventPageAdmin, OccasionInlineForm
@@ -337,10 +338,19 @@ class EventAdmin(
 
 
 @admin.register(Occasion)
-class OccasionAdmin(LocalDatesAdmin, TeamScopedAdmin, nested_admin.NestedModelAdmin):
+class OccasionAdmin(AttendancePages, LocalDatesAdmin, TeamScopedAdmin, nested_admin.NestedModelAdmin):
     team_path = "event__team"
     form = OccasionAdminForm
-    list_display = ["__str__", "event", "starts_at", "ends_at", "capacity", "confirmed", "waitlisted"]
+    list_display = [
+        "__str__",
+        "event",
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "confirmed",
+        "waitlisted",
+        "attendance",
+    ]
     list_filter = [("event", VisibleRelatedFilter)]
     list_select_related = ["event"]
     search_fields = ["label", "venue", "event__title"]
@@ -364,6 +374,11 @@ class OccasionAdmin(LocalDatesAdmin, TeamScopedAdmin, nested_admin.NestedModelAd
     @admin.display(description=_("waiting"), ordering="waitlisted_count")
     def waitlisted(self, occasion):
         return occasion.waitlisted_count
+
+    @admin.display(description=_("attendance"))
+    def attendance(self, occasion):
+        url = reverse(f"{self.admin_site.name}:events_occasion_attendance", args=[occasion.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Attendance list"))
 
     def save_model(self, request, obj, form, change):
         # Saved in save_related together with its day parts, so that the service can read the

@@ -17,7 +17,7 @@ from .models import (
     Registration,
     RegistrationLog,
 )
-from .services import erasure
+from .services import attendance, erasure
 from .services import registrations as event_registrations
 
 CONFIRMED = Registration.Status.CONFIRMED
@@ -257,7 +257,8 @@ class RegistrationAdmin(TeamScopedAdmin, admin.ModelAdmin):
 
     def _record_attendance(self, request, queryset, attended: bool) -> int:
         def change(registration):
-            event_registrations.record_attendance(registration, attended, organizer=request.user)
+            if not attendance.record_one(registration, attended, organizer=request.user):
+                return None
             return _("Marked as attended.") if attended else _("Marked as not attended.")
 
         return self._apply(request, queryset, change)

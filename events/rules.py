@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import DayPart, Event
+from .models import DayPart, Event, Occasion
 
 
 def cancellation_deadline(event: Event) -> dt.datetime | None:
@@ -94,3 +94,14 @@ def quota_above_seats(quota: int | None, seats: int | None) -> ValidationError |
         % {"quota": quota, "seats": seats},
         code="quota_above_seats",
     )
+
+
+def attendance_opens(occasion: Occasion) -> dt.date | None:
+    """The first day attendance may be recorded: the occasion's own day (people are ticked off
+    at the door, before the start); None when it has no dates yet, so any day."""
+    return timezone.localdate(occasion.starts_at) if occasion.starts_at else None
+
+
+def attendance_open(occasion: Occasion, at: dt.datetime) -> bool:
+    opens = attendance_opens(occasion)
+    return opens is None or opens <= timezone.localdate(at)

@@ -114,6 +114,16 @@ def registrations_with_people() -> QuerySet:
     return Registration.objects.select_related("event", "occasion", "user")
 
 
+def attendance_list(occasion: Occasion) -> list[Registration]:
+    """The confirmed participants of an occasion by name, with what the door and the meeting
+    tool know them by (name, organization, address)."""
+    return list(
+        occasion.registrations.confirmed()
+        .select_related("user", "organization")
+        .order_by("user__full_name", "user__email", "pk")
+    )
+
+
 def registrations_with_schedule() -> QuerySet:
     """Registrations with what a calendar entry shows: event, occasion and its day parts, and
     the member (a cancellation names its attendee)."""

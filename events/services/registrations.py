@@ -351,13 +351,6 @@ def confirm_over_quota(registration: Registration, *, organizer: User, at: dt.da
     log_change(registration, Action.OVERRIDDEN, organizer)
 
 
-@transaction.atomic
-def record_attendance(registration: Registration, attended: bool, *, organizer: User) -> None:
-    registration.attended = attended
-    registration.save(update_fields=["attended"])
-    log_change(registration, Action.ATTENDANCE, organizer, detail="yes" if attended else "no", notify=False)
-
-
 def promote_user_waitlists(user: User) -> None:
     """After a membership was verified: the member's waiting registrations may now fit."""
     event_ids = (

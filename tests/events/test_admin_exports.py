@@ -17,7 +17,7 @@ from events.models import (
     Event,
     Registration,
 )
-from events.services import registrations
+from events.services import attendance, registrations
 from members.models import Organization
 from tests import factories
 from tests.conftest import make_member
@@ -131,7 +131,9 @@ def test_printable_participant_list_has_one_table_per_occasion(
     registrations.register(member, first)
     registrations.register(other_member, first)  # waiting: no seat, not on the list
     registrations.register(colleague, second)
-    registrations.record_attendance(Registration.objects.get(user=colleague), True, organizer=organizer)
+    attendance.record_one(
+        Registration.objects.get(user=colleague), True, organizer=organizer, at=second.starts_at
+    )
 
     response = organizer_client.get(reverse("admin:events_event_participants", args=[event.pk]))
 

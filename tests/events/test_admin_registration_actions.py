@@ -89,7 +89,9 @@ def test_cancel_action_cancels_through_services_and_promotes_the_waiting_list(
 
 
 def test_attendance_actions_record_through_services(organizer_client, organizer, member):
-    registration = registrations.register(member, factories.event().occasions.get())
+    occasion = factories.event().occasions.get()
+    registration = registrations.register(member, occasion)
+    factories.begun(occasion)
 
     run_action(organizer_client, registrations_url(), "mark_attended", [registration])
     registration.refresh_from_db()

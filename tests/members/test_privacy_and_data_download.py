@@ -8,6 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from events.models import Registration
+from events.services import attendance
 from events.services import registrations as event_registrations
 from members import services as member_services
 from tests import factories
@@ -70,7 +71,7 @@ def test_download_is_one_json_attachment_with_profile_organization_and_registrat
 ):
     event = factories.event(title="Charging hubs")
     registration = event_registrations.register(member, event.occasions.get(), diet="vegan", listed=True)
-    event_registrations.record_attendance(registration, True, organizer=organizer)
+    attendance.record_one(registration, True, organizer=organizer, at=registration.occasion.starts_at)
     event_registrations.register(other_member, event.occasions.get(), diet="halal")
     client.force_login(member)
 

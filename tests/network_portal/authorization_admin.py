@@ -223,6 +223,8 @@ ADMIN_PAGES: dict[str, Case | tuple[Case, ...]] = {
         change=TEAM_A_ONLY,
         delete=TEAM_A_ONLY,
     ),
+    # The attendance list of team A's occasion (its save is below).
+    "admin:events_occasion_attendance": Case(TEAM_A_ONLY, args=_pk(lambda w: w.occasion_a1)),
     **model_admin(
         "events.registration",
         lambda w: w.registration,
@@ -329,6 +331,16 @@ ADMIN_POSTS: dict[str, tuple[Case, ...]] = {
             args=_pk(lambda w: w.event_a),
             method="post",
             data=lambda w: {"confirm": "1", "note": "See you in May."},
+            label="POST",
+        ),
+    ),
+    # Team A's occasion is weeks ahead: its organizers are told to wait, team B is refused.
+    "admin:events_occasion_attendance": (
+        Case(
+            staff(OK, DENIED),
+            args=_pk(lambda w: w.occasion_a1),
+            method="post",
+            data=lambda w: {"shown": [w.registration.pk], "attended": [w.registration.pk], "save": "1"},
             label="POST",
         ),
     ),
