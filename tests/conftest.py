@@ -174,3 +174,14 @@ def _broker_presumed_up():
     publishing.presume_broker_up()
     yield
     publishing.presume_broker_up()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request activates the member's language in the thread and leaves it there (each real
+    request activates its own); the next test starts in the site's language again."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
