@@ -65,6 +65,7 @@ def ratios(results: dict) -> dict:
         **_spread([pair["ratio"] for pair in results["reminders"]]),
         "limit": REMINDER_RATIO_LIMIT,
     }
+    out["network page, large / floor"] = _spread([pair["large"]["ratio"] for pair in results["network"]])
     return out
 
 
@@ -117,6 +118,18 @@ def markdown(results: dict) -> str:
         f"| {_range([x['large']['seconds'] * 1000 for x in rem])} ms "
         f"| {_range([x['small']['seconds'] * 1000 for x in rem])} ms "
         f"| {_ratio(r['reminders, large / small'])} | ≤ {REMINDER_RATIO_LIMIT} |"
+    )
+    net = results["network"]
+    large, small = net[0]["large"], net[0]["small"]
+    page_ms = _range([x["large"]["page_seconds"] * 1000 for x in net])
+    floor_ms = _range([x["large"]["floor_seconds"] * 1000 for x in net])
+    small_ms = _range([x["small"]["page_seconds"] * 1000 for x in net])
+    lines.append(
+        f"| Network page (admin), last 12 months with {large['registrations']:,} registrations "
+        f"({large['queries']} queries; with {small['registrations']:,}: {small_ms} ms, "
+        f"{small['queries']} queries) "
+        f"| {page_ms} ms | one COUNT of the same registrations {floor_ms} ms "
+        f"| {_ratio(r['network page, large / floor'])} × the floor's time | — |"
     )
     queries = results["queries_per_page"]
     growth = ", ".join(

@@ -137,6 +137,8 @@ class Harness:
             worker.stop()
         progress("reminders")
         reminders = self._reminders()
+        progress("the Network page")
+        network = self._network()
         _discard_pending_mail(self.args.redis_url)
         progress("newsletter")
         newsletter = self._newsletter()
@@ -149,6 +151,7 @@ class Harness:
             "rounds": rounds,
             "scale_out": scale_out,
             "reminders": reminders,
+            "network": network,
             "newsletter": newsletter,
             "minutes": round((time.time() - started) / 60, 1),
         }
@@ -223,6 +226,15 @@ class Harness:
             pair["ratio"] = round(pair["large"]["seconds"] / pair["small"]["seconds"], 2)
             runs.append(pair)
         return runs
+
+    def _network(self) -> list[dict]:
+        from bench import network
+
+        small, large = (300, 3000) if self.args.quick else (1000, 100_000)
+        return [
+            {"small": network.measure(small), "large": network.measure(large)}
+            for _ in range(self.args.repeat)
+        ]
 
     def _newsletter(self) -> dict:
         from bench import scenarios

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import admin_views, selectors
+from .admin_network import NetworkPages
 from .admin_scoping import TeamScopedAdmin, VisibleRelatedFilter, may_see_needs
 from .admin_views import MoveForm
 from .errors import RegistrationError
@@ -78,7 +79,7 @@ class RegistrationLogInline(TeamScopedAdmin, admin.TabularInline):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(TeamScopedAdmin, admin.ModelAdmin):
+class RegistrationAdmin(NetworkPages, TeamScopedAdmin, admin.ModelAdmin):
     team_path = "event__team"
     list_display = [
         "user_name",

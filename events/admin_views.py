@@ -7,7 +7,6 @@ an event is events.services.lifecycle.copy_event).
 
 from __future__ import annotations
 
-import io
 import itertools
 from collections.abc import Iterable
 
@@ -23,11 +22,8 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 
-from members.exports import csv_download, dated_filename
+from members.exports import Sheet, csv_download, xlsx_download
 from members.models import User
 from members.text import normalize
 
@@ -37,8 +33,6 @@ from .models import DayPart, Event, Occasion, Registration, _validate_reminder_d
 
 CONFIRMED = Registration.Status.CONFIRMED
 WAITLISTED = Registration.Status.WAITLISTED
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def needs_notice() -> str:
@@ -389,33 +383,11 @@ def export_csv(registrations: Iterable[Registration], stem: str, *, user) -> Htt
 
 def export_xlsx(registrations: Iterable[Registration], stem: str, *, user) -> HttpResponse:
     header, rows, with_needs = _table(registrations, user)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Participants")[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) for value in row])
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            # openpyxl stores text starting with "=" as a formula; keep what members wrote as text.
-            if cell.data_type == "f":
-                cell.data_type = "s"
-    sheet.freeze_panes = "A2"
-    for column in sheet.columns:
-        width = max(len(str(cell.value or "")) for cell in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 50)
+    sheets = [Sheet(_("Participants"), header, rows)]
     if with_needs:
         # Whoever opens the file later, or receives it forwarded, reads why it needs care.
-        notice = workbook.create_sheet(_("Data protection")[:31])
-        notice.append([needs_notice()])
-        notice.column_dimensions["A"].width = 120
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{dated_filename(stem, "xlsx")}"'
-    return response
+        sheets.append(Sheet(_("Data protection"), [], [[needs_notice()]]))
+    return xlsx_download(sheets, stem)
 
 
 def participant_list(

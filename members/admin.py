@@ -19,8 +19,8 @@ class OrganizationDomainInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "country", "official_code", "county_letter", "is_active"]
-    list_filter = ["country", "kind", "is_active"]
+    list_display = ["name", "kind", "country", "region", "official_code", "county_letter", "is_active"]
+    list_filter = ["country", "kind", "region", "is_active"]
     search_fields = ["name", "official_code", "domains__domain"]
     inlines = [OrganizationDomainInline]
 

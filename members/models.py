@@ -45,6 +45,12 @@ class Organization(models.Model):
     county_letter = models.CharField(
         _("county letter"), max_length=2, blank=True, help_text=_("Swedish county letter, e.g. AB.")
     )
+    region = models.CharField(
+        _("region or county"),
+        max_length=100,
+        blank=True,
+        help_text=_("The Danish region or Swedish county the organization lies in, e.g. Region Midtjylland."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = OrganizationQuerySet.as_manager()

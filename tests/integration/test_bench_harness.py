@@ -46,6 +46,10 @@ def test_the_quick_benchmark_runs_every_scenario_and_keeps_the_invariants(tmp_pa
     # The reminder job's queries do not grow with the registrations around the due ones.
     (reminders,) = results["reminders"]
     assert reminders["small"]["queries"] == reminders["large"]["queries"]
+    # Nor do the Network page's with the registrations it counts.
+    (network,) = results["network"]
+    assert network["small"]["queries"] == network["large"]["queries"]
+    assert "| Network page (admin)" in (tmp_path / "latest.md").read_text()
     assert all(run["worker_messages_per_second"] > 0 for run in results["newsletter"]["runs"])
     assert set(results["ratios"]) >= {"home", "event list", "registration rush", "newsletter"}
     assert "| event page, logged out |" in (tmp_path / "latest.md").read_text()

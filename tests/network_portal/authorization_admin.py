@@ -223,6 +223,9 @@ ADMIN_PAGES: dict[str, Case | tuple[Case, ...]] = {
         change=TEAM_A_ONLY,
         delete=TEAM_A_ONLY,
     ),
+    # The Network page counts each organizer's own teams' events: team B sees its page, empty.
+    "admin:events_registration_network": Case(staff(OK, HIDDEN)),
+    "admin:events_registration_network_xlsx": Case(staff(OK, HIDDEN)),
     # The attendance list of team A's occasion (its save is below).
     "admin:events_occasion_attendance": Case(TEAM_A_ONLY, args=_pk(lambda w: w.occasion_a1)),
     **model_admin(
