@@ -23,6 +23,7 @@ from members.queries import count_per_row
 from . import admin_views, uploads
 from .admin_attendance import AttendancePages
 from .admin_dashboard import EventDashboard
+from .admin_evaluations import EventEvaluations
 from .admin_event_actions import EventActions, EventPages
 from .admin_event_page import EventPageAdmin, OccasionInlineForm
 from .admin_messages import EventMessages
@@ -205,6 +206,7 @@ class AgendaItemInline(LocalDatesAdmin, TeamScopedAdmin, nested_admin.NestedTabu
 
 class EventDocumentInline(nested_admin.NestedTabularInlineMixin, DocumentInline):
     add_label = _("Add a document")
+    fields = ["title", "file", "url", "for_participants", "added_at"]
 
 
 def _sum_of_capacity():
@@ -217,6 +219,7 @@ def _count_of(status: str):
 
 @admin.register(Event)
 class EventAdmin(
+    EventEvaluations,
     EventPublishing,
     EventMessages,
     EventDashboard,

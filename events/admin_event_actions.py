@@ -30,6 +30,7 @@ EVENT_TOOLS = [
     ("copy", _("Copy as next meeting"), None),
     ("cancel", _("Cancel event"), {Event.Status.DRAFT, Event.Status.PUBLISHED}),
     ("participants", _("Participant list"), None),
+    ("evaluations", _("Evaluations"), None),
 ]
 
 

@@ -165,6 +165,11 @@ def _sheets(figures: network.Reach) -> list[Sheet]:
             themes,
         ),
         Sheet(
+            _("Theme wishes"),
+            [_("Wish"), _("Participants")],
+            ([wish, count] for wish, count in figures.theme_wishes),
+        ),
+        Sheet(
             _("Reach over time"),
             [_("Month"), _("Reached for the first time"), _("Reached so far")],
             ([month.first_day, month.new, month.total] for month in figures.months),

@@ -15,7 +15,7 @@ class EventsConfig(AppConfig):
         from network_portal.errors import API_PATH
         from network_portal.page_cache import public_pages_changed
 
-        from . import demo, notifications
+        from . import demo, follow_ups, notifications
         from . import privacy as events_privacy
         from .services import erasure, registrations
 
@@ -27,6 +27,7 @@ class EventsConfig(AppConfig):
         # The outbox worker renders the registration and event emails when it sends them.
         for kind, renderer in notifications.RENDERERS.items():
             sending.register_renderer(kind, renderer)
+        sending.register_renderer(follow_ups.KIND, follow_ups.render_follow_up)
 
         # Registrations in the member's data download; on erasure they are cancelled (future
         # seats, so waiting lists move up) and kept without the person, before the newsletter
@@ -43,7 +44,11 @@ class EventsConfig(AppConfig):
         def _changed(sender, **kwargs):
             public_pages_changed()
 
+        # Evaluations are on no public page; a participant's answer keeps the cached pages.
+        unseen = {"Evaluation", "ItemRating"}
         for model in self.get_models():
+            if model.__name__ in unseen:
+                continue
             uid = f"public-pages-{model.__name__}"
             post_save.connect(_changed, sender=model, weak=False, dispatch_uid=f"{uid}-save")
             post_delete.connect(_changed, sender=model, weak=False, dispatch_uid=f"{uid}-delete")

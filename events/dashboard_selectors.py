@@ -157,6 +157,7 @@ _KIND_ORDER = [
     "registration_promoted",
     "registration_cancelled",
     "reminder",
+    "follow_up",
     "event_changed",
     "organizer_message",
     "event_cancelled",
@@ -169,6 +170,7 @@ def email_counts(event: Event) -> list[EmailCount]:
     Found by the idempotency keys events.notifications and events.services.lifecycle write
     (the keys outlive the retention that empties a message's `about`):
     "registration-log:<log>" for a registration's notices, "reminder:<registration>:…",
+    "follow-up:<registration>:",
     "changed:<occasion>:…", "organizer-message:<event>:…" and "event-cancelled:<event>:…"."""
     registrations = list(Registration.objects.filter(event=event).order_by().values_list("pk", "occasion_id"))
     log_keys = (
@@ -181,6 +183,7 @@ def email_counts(event: Event) -> list[EmailCount]:
         f"organizer-message:{event.pk}:",
         *(f"changed:{occasion_id}:" for occasion_id in sorted({occasion for _pk, occasion in registrations})),
         *(f"reminder:{pk}:" for pk, _occasion in registrations),
+        *(f"follow-up:{pk}:" for pk, _occasion in registrations),
     ]
     counts: dict[str, EmailCount] = {}
     for row in outbox.counts_by_kind_and_status(keys=log_keys, key_prefixes=prefixes):

@@ -26,7 +26,7 @@ from .models import (
     Theme,
 )
 from .reference import load_themes
-from .services import lifecycle, registrations
+from .services import attendance, evaluations, lifecycle, registrations
 
 KIND = AgendaItem.Kind
 
@@ -357,4 +357,37 @@ def seed(password: str) -> list[str]:
     if not Registration.objects.filter(event=charging).exists():
         for email in ("mobility@aarhus.dk", "klima@kk.dk", "cykel@odense.dk"):
             registrations.register(User.objects.get(email=email), charging.occasions.get(), listed=True)
+    if not Registration.objects.filter(event=cycling).exists():
+        _held(cycling, kl_team, past_day)
     return lines
+
+
+def _held(event: Event, team: Team, day: dt.date) -> None:
+    """The past meeting as its organizers left it: who came (Copenhagen did not) and two of
+    the participants' evaluations, for the Network page and the evaluation results."""
+    occasion = event.occasions.get()
+    organizer = team.members.get(email="organizer@kl.dk")
+    registered_at = _local(day - dt.timedelta(days=14), 10)
+    people = [
+        User.objects.get(email=email) for email in ("mobility@aarhus.dk", "klima@kk.dk", "cykel@odense.dk")
+    ]
+    taken = [registrations.register(person, occasion, at=registered_at) for person in people]
+    attendance.record(
+        occasion,
+        {taken[0].pk: True, taken[1].pk: False, taken[2].pk: True},
+        organizer=organizer,
+        at=_local(day, 16),
+    )
+    answers = [
+        (taken[0], 5, "Cykelparkering ved stationerne", "Delecykler"),
+        (taken[2], 4, "", "Ladcykler i kommunen"),
+    ]
+    for registration, rating, take_home, wish in answers:
+        evaluations.evaluate(
+            registration,
+            rating=rating,
+            item_ratings={},
+            take_home=take_home,
+            theme_wish=wish,
+            at=_local(day, 17),
+        )

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from members.text import PersonTextField
 from network_portal.collation import sorted_by_name
 
-from .models import Event, Occasion, Registration, Series, Theme
+from .models import RATINGS, AgendaItem, Event, Occasion, Registration, Series, Theme
 
 
 class ThemesByNameIterator(forms.models.ModelChoiceIterator):
@@ -163,3 +163,50 @@ class MoveForm(forms.Form):
     def offers_a_move(self) -> bool:
         """Whether there is another occasion to move to (the empty choice aside)."""
         return len(self.fields["occasion"].choices) > 1
+
+
+_RATING_CHOICES = [(value, str(value)) for value in RATINGS]
+
+
+class EvaluationForm(forms.Form):
+    """The whole occasion's rating (required), one optional rating per programme item, what the
+    participant takes home and a theme they wish for. Items are fields named item_<id>."""
+
+    rating = forms.TypedChoiceField(
+        label=_("How was the event as a whole? (1 = poor, 5 = excellent)"),
+        choices=_RATING_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a rating from 1 to 5.")},
+    )
+    take_home = PersonTextField(
+        label=_("What do you take home?"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    theme_wish = PersonTextField(
+        label=_("A theme you would like a next event on"), max_length=300, required=False
+    )
+
+    def __init__(self, *args, items: list[AgendaItem], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for item in items:
+            self.fields[f"item_{item.pk}"] = forms.TypedChoiceField(
+                label=item.title,
+                choices=_RATING_CHOICES,
+                coerce=int,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+        # The programme's ratings between the whole and the free text.
+        order = ["rating", *(f"item_{item.pk}" for item in items), "take_home", "theme_wish"]
+        self.order_fields(order)
+
+    def item_ratings(self) -> dict[int, int]:
+        return {
+            item.pk: self.cleaned_data[f"item_{item.pk}"]
+            for item in self.items
+            if self.cleaned_data.get(f"item_{item.pk}") not in (None, "")
+        }

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from members.models import Organization
 
-from .models import Event, Registration, Series, Theme
+from .models import Evaluation, Event, Registration, Series, Theme
 
 CONFIRMED = Registration.Status.CONFIRMED
 CANCELLED = Registration.Status.CANCELLED
@@ -219,7 +219,7 @@ _KIND_ORDER = {kind: index for index, kind in enumerate(Organization.Kind.values
 class Reach:
     """The figures of one scope, each counted once when first asked for and shared by those
     built on it (the organizations reached by coverage, totals and the list of those not
-    reached). Ten queries in all, whatever the number of registrations."""
+    reached). Eleven queries in all, whatever the number of registrations."""
 
     def __init__(self, scope: Scope):
         self.scope = scope
@@ -369,6 +369,26 @@ class Reach:
             for theme in themes
         ]
         return sorted(result, key=lambda row: (-row.confirmed, -row.registrations, row.theme.display_name))
+
+    @cached_property
+    def theme_wishes(self) -> list[tuple[str, int]]:
+        """The themes participants wished for in their evaluations of the scope's occasions,
+        the most wished first; wishes that differ only in case or spacing count together (one
+        query: the distinct wishes with their counts)."""
+        rows = (
+            Evaluation.objects.filter(registration__in=self._registrations.values("pk"))
+            .exclude(theme_wish="")
+            .order_by()
+            .values_list("theme_wish")
+            .annotate(count=Count("pk"))
+        )
+        grouped: dict[str, list] = {}
+        for wish, count in rows:
+            entry = grouped.setdefault(" ".join(wish.split()).casefold(), [wish, 0])
+            entry[1] += count
+        return sorted(
+            ((wish, count) for wish, count in grouped.values()), key=lambda pair: (-pair[1], pair[0])
+        )
 
     @cached_property
     def months(self) -> list[Month]:

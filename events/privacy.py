@@ -29,7 +29,10 @@ def export_registrations(user: User) -> list[dict[str, Any]]:
     registrations = (
         Registration.objects.filter(user=user)
         .select_related("event", "occasion", "organization")
-        .prefetch_related(Prefetch("log", queryset=RegistrationLog.objects.select_related("actor")))
+        .prefetch_related(
+            Prefetch("log", queryset=RegistrationLog.objects.select_related("actor")),
+            "evaluation__item_ratings__agenda_item",
+        )
         .order_by("created_at", "pk")
     )
     return [
@@ -48,6 +51,7 @@ def export_registrations(user: User) -> list[dict[str, Any]]:
             "accessibility_needs": registration.accessibility,
             "listed_on_participant_list": registration.listed,
             "attended": registration.attended,
+            "evaluation": _evaluation(registration),
             "log": [
                 {"action": log.action, "at": _when(log.at), "by": _by(log, user), "detail": log.detail}
                 for log in registration.log.all()
@@ -55,3 +59,19 @@ def export_registrations(user: User) -> list[dict[str, Any]]:
         }
         for registration in registrations
     ]
+
+
+def _evaluation(registration: Registration) -> dict | None:
+    evaluation = getattr(registration, "evaluation", None)
+    if evaluation is None:
+        return None
+    return {
+        "rating": evaluation.rating,
+        "programme_items": {
+            rating.agenda_item.title: rating.rating for rating in evaluation.item_ratings.all()
+        },
+        "take_home": evaluation.take_home,
+        "theme_wish": evaluation.theme_wish,
+        "given_at": _when(evaluation.created_at),
+        "changed_at": _when(evaluation.changed_at),
+    }

@@ -105,3 +105,18 @@ def attendance_opens(occasion: Occasion) -> dt.date | None:
 def attendance_open(occasion: Occasion, at: dt.datetime) -> bool:
     opens = attendance_opens(occasion)
     return opens is None or opens <= timezone.localdate(at)
+
+
+# Participants may give or change their evaluation of an occasion until this many days after it.
+EVALUATION_DAYS = 14
+
+
+def evaluation_closes(occasion: Occasion) -> dt.datetime | None:
+    return occasion.ends_at + dt.timedelta(days=EVALUATION_DAYS) if occasion.ends_at else None
+
+
+def evaluation_open(occasion: Occasion, at: dt.datetime) -> bool:
+    """From the occasion's day (an evaluation is often given at its end) until EVALUATION_DAYS
+    after it; never for an occasion without dates."""
+    closes = evaluation_closes(occasion)
+    return closes is not None and attendance_open(occasion, at) and at < closes

@@ -41,7 +41,18 @@ from .member_selectors import (  # noqa: F401
     occasion_choices,
     organization_seats_left,
 )
-from .models import AgendaItem, CalendarFeed, DayPart, Document, Event, Occasion, Registration, Series, Theme
+from .models import (
+    AgendaItem,
+    CalendarFeed,
+    DayPart,
+    Document,
+    Evaluation,
+    Event,
+    Occasion,
+    Registration,
+    Series,
+    Theme,
+)
 from .seats import Seats
 
 
@@ -96,6 +107,21 @@ def is_visible_to(user, event_id: int) -> bool:
     return Event.objects.visible_to(user).filter(pk=event_id).exists()
 
 
+def may_read_participant_material(user, event_id: int) -> bool:
+    """Material for participants only: the event's confirmed participants and its organizers."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        is_visible_to(user, event_id)
+        or Registration.objects.confirmed().filter(user=user, event_id=event_id).exists()
+    )
+
+
+def participant_documents(event: Event) -> list[Document]:
+    """What the follow-up email sends the participants: the event's documents for them."""
+    return list(event.documents.filter(for_participants=True).order_by("added_at", "pk"))
+
+
 def series_for_page() -> QuerySet:
     return Series.objects.prefetch_related("contacts", "documents")
 
@@ -122,6 +148,27 @@ def attendance_list(occasion: Occasion) -> list[Registration]:
         .select_related("user", "organization")
         .order_by("user__full_name", "user__email", "pk")
     )
+
+
+def evaluation_of(registration: Registration) -> Evaluation | None:
+    return Evaluation.objects.prefetch_related("item_ratings").filter(registration=registration).first()
+
+
+def evaluated_items(event: Event) -> list[AgendaItem]:
+    """The programme items a participant rates: all but breaks, in the programme's order."""
+    return list(event.agenda_items.exclude(kind=AgendaItem.Kind.BREAK).order_by("day_part", "starts", "pk"))
+
+
+def evaluation_initial(evaluation: Evaluation | None) -> dict:
+    """An evaluation as its form's initial values, to change it."""
+    if evaluation is None:
+        return {}
+    return {
+        "rating": evaluation.rating,
+        "take_home": evaluation.take_home,
+        "theme_wish": evaluation.theme_wish,
+        **{f"item_{rating.agenda_item_id}": rating.rating for rating in evaluation.item_ratings.all()},
+    }
 
 
 def registrations_with_schedule() -> QuerySet:

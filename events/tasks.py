@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from . import follow_ups
 from .services import erasure, lifecycle, registrations
 
 
@@ -16,3 +17,8 @@ def promote_waitlists() -> int:
 @shared_task
 def erase_expired_needs() -> int:
     return erasure.erase_expired_needs()
+
+
+@shared_task
+def send_follow_ups() -> int:
+    return follow_ups.send_follow_ups()

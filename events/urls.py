@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from . import calendar, feeds, list_views, views
+from . import calendar, evaluation_views, feeds, list_views, views
 
 app_name = "events"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("themes/<slug:slug>/", list_views.theme_detail, name="theme"),
     path("themes.css", list_views.theme_stylesheet, name="theme_stylesheet"),
     path("documents/<int:pk>/", views.document_file, name="document"),
+    # A signed token ("<id>:<signature>") never looks like an event page's "register/".
+    re_path(r"^evaluation/(?P<token>\d+:[\w-]+)/$", evaluation_views.evaluation, name="evaluation"),
     path("<slug:slug>/", views.event_detail, name="detail"),
     path("<slug:slug>/register/", views.register, name="register"),
     path("<slug:slug>/register/<int:occasion_id>/", views.confirm_registration, name="confirm_registration"),

@@ -8,10 +8,12 @@ from pathlib import Path
 from csp.decorators import csp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -20,14 +22,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from members.models import User
 from network_portal.page_cache import public_page, shared_parts
 
-from . import selectors, uploads
+from . import evaluation_links, selectors, uploads
 from .calendar import calendar_feed_for
 from .errors import RegistrationError
 from .forms import ConfirmRegistrationForm, MoveForm, RegistrationForm
 from .models import Event, Registration
 from .permissions import may_act_for
 from .rules import cancellation_deadline
-from .services import registrations
+from .services import evaluations, registrations
 
 
 def _registration_for(request, pk: int) -> Registration:
@@ -301,11 +303,20 @@ def move_registration(request, pk: int):
 @login_required
 @require_GET
 def my_registrations(request):
+    listed = list(selectors.my_registrations(request.user))
+    now = timezone.now()
+    for registration in listed:
+        # The same signed page the follow-up email links to, while the evaluation is open.
+        registration.evaluation_url = (
+            evaluation_links.evaluation_path(registration)
+            if evaluations.may_evaluate(registration, now)
+            else ""
+        )
     return render(
         request,
         "events/my_registrations.html",
         {
-            "registrations": selectors.my_registrations(request.user),
+            "registrations": listed,
             "feed_url": request.build_absolute_uri(calendar_feed_for(request.user).get_absolute_url()),
         },
     )
@@ -410,6 +421,12 @@ def document_file(request, pk: int):
         and not selectors.is_visible_to(request.user, document.event_id)
     ):
         raise Http404  # a draft's documents are its team's until it is published
+    if document.for_participants and not selectors.may_read_participant_material(
+        request.user, document.event_id
+    ):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise Http404  # nobody learns what the participants were sent
     served = uploads.served_as(document.file.name)
     response = FileResponse(
         document.file.open("rb"),
@@ -418,4 +435,6 @@ def document_file(request, pk: int):
         content_type=served.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
+    if document.for_participants:
+        response["Cache-Control"] = "private, no-store"
     return response

@@ -17,6 +17,7 @@ KIND_LABELS = {
     "event_cancelled": _("Event cancelled"),
     "organizer_message": _("Message from the organizers"),
     "reminder": _("Reminder"),
+    "follow_up": _("Follow-up after the event"),
     "newsletter_confirm": _("Newsletter sign-up confirmation"),
     "event_alert": _("New event alert"),
     "login_code": _("Sign-in code"),

@@ -254,6 +254,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60.0,
     },
     "event-reminders": {"task": "events.tasks.send_due_reminders", "schedule": 15 * 60.0},
+    "event-follow-ups": {"task": "events.tasks.send_follow_ups", "schedule": 15 * 60.0},
     "promote-waitlists": {"task": "events.tasks.promote_waitlists", "schedule": 15 * 60.0},
     "newsletter-tick": {"task": "newsletters.tasks.newsletter_tick", "schedule": 60.0},
     "newsletter-housekeeping": {"task": "newsletters.tasks.newsletter_housekeeping", "schedule": 15 * 60.0},

@@ -297,6 +297,12 @@ class Event(StoredMarkdown, models.Model):
         return reverse("events:detail", args=[self.slug])
 
     @property
+    def public_documents(self) -> list:
+        """The documents anyone may see on the event's page; those for participants only are sent
+        to them after each occasion (prefetch "documents")."""
+        return [document for document in self.documents.all() if not document.for_participants]
+
+    @property
     def other_themes(self) -> list[Theme]:
         """The themes besides the main one, by name in the reader's language (prefetch "themes")."""
         others = [theme for theme in self.themes.all() if theme.pk != self.main_theme_id]

@@ -220,6 +220,14 @@ class Document(models.Model):
     title = models.CharField(_("title"), max_length=200)
     file = models.FileField(_("file"), upload_to="documents/%Y/", blank=True)
     url = models.URLField(_("link"), blank=True)
+    for_participants = models.BooleanField(
+        _("for participants only"),
+        default=False,
+        help_text=_(
+            "Not shown on the public page: sent to the participants the day after each occasion, "
+            "and downloadable by them when signed in."
+        ),
+    )
     added_at = models.DateTimeField(_("added"), auto_now_add=True)
 
     class Meta:
@@ -244,6 +252,10 @@ class Document(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        if self.for_participants and self.event_id is None:
+            raise ValidationError(
+                {"for_participants": _("Only an event's documents can be for its participants.")}
+            )
         # Only a new upload is checked: a file stored before the allow-list stays editable
         # (its title, its link) and is served as a download (events.views.document_file).
         if self.file and not self.file._committed:

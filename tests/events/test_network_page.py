@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from events import network_selectors as network
 from events.models import Event, Occasion, Registration, Series
-from events.services import attendance, registrations
+from events.services import attendance, evaluations, registrations
 from members.models import Organization, Team, User
 from tests import factories
 from tests.conftest import make_member
@@ -202,6 +202,23 @@ def test_the_page_costs_the_same_queries_at_ten_times_the_registrations(organize
     assert queries() == before
 
 
+def test_theme_wishes_from_the_evaluations_count_alike_wishes_together(
+    organizer, season, member, other_member
+):
+    for registration, wish in zip(
+        Registration.objects.filter(event=season, user__in=[member, other_member]),
+        ["Cargo bikes", "  cargo   BIKES "],
+        strict=True,
+    ):
+        evaluations.evaluate(registration, rating=4, item_ratings={}, theme_wish=wish)
+
+    reach = default_reach(organizer)
+
+    assert [(wish.casefold().split(), count) for wish, count in reach.theme_wishes] == [
+        (["cargo", "bikes"], 2)
+    ]
+
+
 # --- the page -------------------------------------------------------------------------------------
 
 
@@ -253,6 +270,7 @@ def test_every_table_downloads_as_one_excel_workbook(organizer_client, season):
         "Coverage by region",
         "Not reached",
         "Themes",
+        "Theme wishes",
         "Reach over time",
         "About",
     ]

@@ -214,6 +214,8 @@ ADMIN_PAGES: dict[str, Case | tuple[Case, ...]] = {
     # The copy page's GET shows the form; its POST is below.
     "admin:events_event_copy": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
     "admin:events_event_participants_csv": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
+    "admin:events_event_evaluations": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
+    "admin:events_event_evaluations_xlsx": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
     "admin:events_event_participants_xlsx": Case(TEAM_A_ONLY, args=_pk(lambda w: w.event_a)),
     **model_admin(
         "events.occasion",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from events import evaluation_links
 from newsletters import tokens
 from tests.network_portal.authorization_rules import (
     BAD_REQUEST,
@@ -150,6 +151,23 @@ PUBLIC_AND_MEMBER_PAGES: dict[str, Case | tuple[Case, ...]] = {
         Case(everyone(BAD_REQUEST), path=lambda w: "/events/calendar/%00.ics", label="NUL token"),
     ),
     "events:reset_calendar_feed": Case(signed_in(CHANGED), method="post"),
+    # The signed link is the key: participants evaluate from the follow-up email, signed out.
+    "events:evaluation": (
+        Case(everyone(OK), args=lambda w: [evaluation_links.token_for(w.registration)]),
+        Case(
+            everyone(NOT_FOUND),
+            path=lambda w: f"/events/evaluation/{w.registration.pk}:forged/",
+            label="forged token",
+        ),
+        # Team A's occasion is weeks ahead: the evaluation is not open, nothing is saved.
+        Case(
+            everyone(UNCHANGED),
+            args=lambda w: [evaluation_links.token_for(w.registration)],
+            method="post",
+            data=lambda w: {"rating": "5"},
+            label="POST before the day",
+        ),
+    ),
     "events:feed_rss": Case(everyone(OK)),
     "events:feed_atom": Case(everyone(OK)),
     "events:public_calendar": (

@@ -2,7 +2,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 
-from events.models import Event, Registration
+from events.models import Evaluation, Event, Registration
 from members.management.commands.seed_demo import DEMO_PASSWORD
 from members.models import User
 
@@ -49,6 +49,9 @@ def test_seed_demo_has_both_announcements_and_a_past_meeting_with_materials():
     assert workshop.series.documents.exists()
     past = Event.objects.past().get()
     assert past.documents.exists()
+    # Its organizers recorded who came, and two participants evaluated it.
+    assert sorted(past.registrations.values_list("attended", flat=True), key=str) == [False, True, True]
+    assert Evaluation.objects.filter(registration__event=past).count() == 2
 
 
 def test_demo_logins_work(client):
