@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from members.exports import Sheet, xlsx_download
 
 from . import network_selectors as network
+from .forms import ThemeChoiceField
 from .models import Series, Theme
 
 # The longest period the page counts: its months are drawn one column each.
@@ -32,7 +33,7 @@ class PeriodForm(forms.Form):
 
     start = forms.DateField(label=gettext_lazy("From"), required=False, widget=_DATE)
     end = forms.DateField(label=gettext_lazy("To"), required=False, widget=_DATE)
-    theme = forms.ModelChoiceField(
+    theme = ThemeChoiceField(
         label=gettext_lazy("Theme"),
         queryset=Theme.objects.all(),
         required=False,

@@ -325,6 +325,11 @@ class Reach:
             for each in organizations
         ]
 
+    @property
+    def never_reached(self) -> int:
+        """Of those not reached in the scope, how many no one from ever took part."""
+        return sum(1 for row in self.not_reached if row.last_reached is None)
+
     @cached_property
     def themes(self) -> list[ThemeRow]:
         """Per theme: its events in the scope, their registrations, seats, attendance and the

@@ -111,6 +111,8 @@ def test_organizations_not_reached_are_listed_with_when_they_last_took_part(orga
     assert rows["Københavns Kommune"].last_reached is None  # only waited: never took part
     assert rows["Aalborg Kommune"].last_reached.date() == (timezone.now() - dt.timedelta(days=730)).date()
     assert len(rows) == Organization.objects.active().count() - 2
+    # Aalborg took part two years ago: not reached this year, but not never.
+    assert default_reach(organizer).never_reached == len(rows) - 1
 
 
 def test_themes_count_an_event_under_its_main_theme_and_its_other_themes(organizer, season):
