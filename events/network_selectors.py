@@ -110,8 +110,23 @@ def _counted(row: dict, *names: str) -> dict[str, int]:
 # The rows
 
 
+class _Labelled:
+    """A row about organizations of a kind and a country, with both named in the reader's language."""
+
+    kind: str
+    country: str
+
+    @property
+    def kind_label(self) -> str:
+        return Organization.Kind(self.kind).label
+
+    @property
+    def country_label(self) -> str:
+        return Organization.Country(self.country).label
+
+
 @dataclass
-class OrganizationRow:
+class OrganizationRow(_Labelled):
     pk: int
     name: str
     kind: str
@@ -125,17 +140,9 @@ class OrganizationRow:
     cancelled: int
     reached: bool
 
-    @property
-    def kind_label(self) -> str:
-        return Organization.Kind(self.kind).label
-
-    @property
-    def country_label(self) -> str:
-        return Organization.Country(self.country).label
-
 
 @dataclass
-class Coverage:
+class Coverage(_Labelled):
     """Organizations reached of all (active) organizations of one kind in one country, and
     within one region when `region` is given."""
 
@@ -146,30 +153,18 @@ class Coverage:
     of: int
 
     @property
-    def kind_label(self) -> str:
-        return Organization.Kind(self.kind).label
-
-    @property
-    def country_label(self) -> str:
-        return Organization.Country(self.country).label
-
-    @property
     def percent(self) -> int:
         return round(100 * self.reached / self.of) if self.of else 0
 
 
 @dataclass
-class NotReached:
+class NotReached(_Labelled):
     pk: int
     name: str
     kind: str
     country: str
     region: str
     last_reached: dt.datetime | None  # the last occasion anyone from it took part in, ever
-
-    @property
-    def kind_label(self) -> str:
-        return Organization.Kind(self.kind).label
 
 
 @dataclass

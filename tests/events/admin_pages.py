@@ -37,3 +37,16 @@ def admin_log(obj, user, flag=CHANGE):
 def make_members(organization, count, prefix="p"):
     domain = organization.domains.first().domain
     return [make_member(f"{prefix}{index}@{domain}", organization) for index in range(count)]
+
+
+def other_team_organizer(organizer, email: str = "outsider@kl.dk"):
+    """An organizer with `organizer`'s permissions in a team of their own: none of the test
+    team's events are theirs."""
+    from members.models import Team
+
+    outsider = make_member(email, organizer.organization)
+    outsider.is_staff = True
+    outsider.save()
+    outsider.user_permissions.set(organizer.user_permissions.all())
+    Team.objects.create(name=f"Team of {email}").members.add(outsider)
+    return outsider

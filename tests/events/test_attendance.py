@@ -15,10 +15,9 @@ from events import attendance_import
 from events.errors import RegistrationError
 from events.models import Occasion, Registration, RegistrationLog
 from events.services import attendance, registrations
-from members.models import Team
 from tests import factories
 from tests.conftest import make_member
-from tests.events.admin_pages import messages_of, registrations_url, run_action
+from tests.events.admin_pages import messages_of, other_team_organizer, registrations_url, run_action
 
 pytestmark = pytest.mark.usefixtures("reference_organizations")
 Action = RegistrationLog.Action
@@ -110,11 +109,7 @@ def test_registrations_of_another_occasion_are_left_alone(organizer, member, col
 
 def test_only_the_events_organizers_record_attendance(organizer, held):
     occasion, first, _, _ = held
-    outsider = make_member("outsider@kl.dk", organizer.organization)
-    outsider.is_staff = True
-    outsider.save()
-    outsider.user_permissions.set(organizer.user_permissions.all())
-    Team.objects.create(name="Other team").members.add(outsider)
+    outsider = other_team_organizer(organizer)
 
     with pytest.raises(RegistrationError) as refused:
         attendance.record(occasion, {first.pk: True}, organizer=outsider)
@@ -335,11 +330,7 @@ def test_the_list_is_in_the_users_language(organizer_client, organizer, held):
 
 def test_another_teams_organizer_neither_sees_nor_saves_the_list(client, organizer, held):
     occasion, first, _, _ = held
-    outsider = make_member("outsider@kl.dk", organizer.organization)
-    outsider.is_staff = True
-    outsider.save()
-    outsider.user_permissions.set(organizer.user_permissions.all())
-    Team.objects.create(name="Other team").members.add(outsider)
+    outsider = other_team_organizer(organizer)
     client.force_login(outsider)
 
     assert client.get(attendance_url(occasion)).status_code == 404

@@ -12,10 +12,8 @@ from django.urls import reverse
 from events import evaluation_selectors
 from events.models import AgendaItem
 from events.services import evaluations, registrations
-from members.models import Team
 from tests import factories
-from tests.conftest import make_member
-from tests.events.admin_pages import make_members
+from tests.events.admin_pages import make_members, other_team_organizer
 
 pytestmark = pytest.mark.usefixtures("reference_organizations")
 
@@ -110,11 +108,7 @@ def test_the_results_download_as_excel(organizer_client, answered):
 
 
 def test_another_teams_organizer_does_not_see_the_results(client, organizer, answered):
-    outsider = make_member("outsider@kl.dk", organizer.organization)
-    outsider.is_staff = True
-    outsider.save()
-    outsider.user_permissions.set(organizer.user_permissions.all())
-    Team.objects.create(name="Other team").members.add(outsider)
+    outsider = other_team_organizer(organizer)
     client.force_login(outsider)
 
     assert client.get(reverse("admin:events_event_evaluations", args=[answered[0].pk])).status_code in (

@@ -14,10 +14,10 @@ from django.utils import timezone
 from events import network_selectors as network
 from events.models import Event, Occasion, Registration, Series
 from events.services import attendance, evaluations, registrations
-from members.models import Organization, Team, User
+from members.models import Organization, User
 from tests import factories
 from tests.conftest import make_member
-from tests.events.admin_pages import make_members
+from tests.events.admin_pages import make_members, other_team_organizer
 
 pytestmark = pytest.mark.usefixtures("reference_organizations")
 NETWORK_URL = "admin:events_registration_network"
@@ -164,10 +164,7 @@ def test_the_period_theme_and_series_narrow_what_is_counted(organizer, season):
 
 
 def test_another_teams_organizer_counts_only_their_own_events(organizer, season):
-    outsider = make_member("outsider@kl.dk", organizer.organization)
-    outsider.is_staff = True
-    outsider.save()
-    Team.objects.create(name="Other team").members.add(outsider)
+    outsider = other_team_organizer(organizer)
 
     reach = default_reach(outsider)
 
