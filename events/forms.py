@@ -136,16 +136,17 @@ class MoveForm(forms.Form):
     def __init__(self, *args, registration: Registration, **kwargs):
         super().__init__(*args, **kwargs)
         self.registration = registration
-        self.fields["occasion"].queryset = (
-            registration.event.occasions.with_seats()
-            .exclude(pk=registration.occasion_id)
-            .order_by("starts_at", "pk")
-        )
-        self.fields["occasion"].label_from_instance = _move_choice
         event = registration.event
-        if "occasions" in getattr(event, "_prefetched_objects_cache", {}):
+        read_already = "occasions" in getattr(event, "_prefetched_objects_cache", {})
+        if self.is_bound or not read_already:
+            # What a posted choice may be, and the options when the page read no occasions.
+            self.fields["occasion"].queryset = (
+                event.occasions.with_seats().exclude(pk=registration.occasion_id).order_by("starts_at", "pk")
+            )
+        self.fields["occasion"].label_from_instance = _move_choice
+        if read_already:
             # The event page read the occasions with their seats already: offer those, without
-            # reading them again (the queryset above still decides what a posted choice may be).
+            # reading them again.
             others = sorted(
                 (occasion for occasion in event.occasions.all() if occasion.pk != registration.occasion_id),
                 key=lambda occasion: (

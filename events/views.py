@@ -125,8 +125,9 @@ def _detail_context(request, event: Event, shared: dict, form: RegistrationForm 
         "registration": registration,
         "meeting_link": selectors.meeting_link_for(registration) if registration else "",
         "registration_state": registrations.registration_state(event),
-        # Appearing on the participant list is opt-in (GDPR): the box starts unticked.
-        "form": form or RegistrationForm(event=event),
+        # Only a refused registration's form: the page registers through the date buttons, and
+        # its panel shows nothing else of the form than that form's errors.
+        "form": form,
     }
     if user.is_authenticated:
         offers_dates = registration is None and context["registration_state"] == "open"
