@@ -26,7 +26,7 @@ from mail.sending import NoLongerTrue, Rendered
 from . import evaluation_links
 from .models import Event, Registration
 from .rules import evaluation_closes
-from .selectors import participant_documents
+from .selectors import participant_documents, reply_address
 
 KIND = "follow_up"
 FOLLOW_UP_HOUR = 9
@@ -122,5 +122,4 @@ def render_follow_up(message: OutgoingMessage) -> Rendered:
             "event_url": in_language(absolute_url(registration.event.get_absolute_url()), language),
         }
     subject, text, html = outbox.render(KIND, context, language)
-    contact = registration.event.contacts.first()
-    return Rendered(subject, text, html, [], contact.email if contact else "")
+    return Rendered(subject, text, html, [], reply_address(registration.event))

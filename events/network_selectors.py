@@ -62,16 +62,18 @@ def events_in(scope: Scope) -> QuerySet:
     events = Event.objects.visible_to(scope.viewer).filter(
         occasions__starts_at__gte=since, occasions__starts_at__lt=until
     )
+    return _of_the_choice(events, scope, to_event="").distinct()
+
+
+def _of_the_choice(rows: QuerySet, scope: Scope, *, to_event: str) -> QuerySet:
+    """`rows` of the events of the theme (main or another) or series chosen; `to_event` is the
+    path from a row to its event ("" for events, "event__" for registrations)."""
     if scope.theme is not None:
-        events = events.filter(pk__in=_of_theme(scope.theme))
+        of_theme = Event.objects.filter(Q(main_theme=scope.theme) | Q(themes=scope.theme)).values("pk")
+        rows = rows.filter(**{f"{to_event}pk__in": of_theme})
     if scope.series is not None:
-        events = events.filter(series=scope.series)
-    return events.distinct()
-
-
-def _of_theme(theme: Theme) -> QuerySet:
-    """The ids of the events filed under `theme`, as their main theme or another one."""
-    return Event.objects.filter(Q(main_theme=theme) | Q(themes=theme)).values("pk")
+        rows = rows.filter(**{f"{to_event}series": scope.series})
+    return rows
 
 
 def registrations_in(scope: Scope) -> QuerySet:
@@ -79,11 +81,7 @@ def registrations_in(scope: Scope) -> QuerySet:
     registrations = Registration.objects.visible_to(scope.viewer).filter(
         occasion__starts_at__gte=since, occasion__starts_at__lt=until
     )
-    if scope.theme is not None:
-        registrations = registrations.filter(event__in=_of_theme(scope.theme))
-    if scope.series is not None:
-        registrations = registrations.filter(event__series=scope.series)
-    return registrations.order_by()
+    return _of_the_choice(registrations, scope, to_event="event__").order_by()
 
 
 COUNTED = {

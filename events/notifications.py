@@ -35,7 +35,7 @@ from .markup import render_markdown
 from .models import Event, Occasion, Registration, RegistrationLog
 from .reminders import Due
 from .rules import cancellation_deadline
-from .selectors import meeting_link_for, waitlist_position
+from .selectors import meeting_link_for, reply_address, waitlist_position
 
 Action = RegistrationLog.Action
 Status = Registration.Status
@@ -222,11 +222,6 @@ def organizer_message(registrations, *, subject: str, body: str, key: str, sende
 # Rendering: in the worker, when the message is sent
 
 
-def _reply_to(event: Event) -> str:
-    contact = event.contacts.first()
-    return contact.email if contact else ""
-
-
 def _context(registration: Registration) -> dict:
     # The pages the email links to open in the email's language (mail.links.in_language).
     language = _language(registration.user)
@@ -286,7 +281,7 @@ def _rendered(
         context = {**_context(registration), **extra}
         attachments = _ics_attachment(registration, moved=extra.get("moved", False)) if ics else []
     subject, text, html = outbox.render(message.kind, context, language)
-    return Rendered(subject, text, html, attachments, _reply_to(registration.event))
+    return Rendered(subject, text, html, attachments, reply_address(registration.event))
 
 
 def render_registration_notice(message: OutgoingMessage) -> Rendered:
@@ -349,7 +344,7 @@ def organizer_message_email(
             "sender": sender,
         }
     rendered_subject, text, html = outbox.render("organizer_message", context, language)
-    return Rendered(rendered_subject, text, html, [], _reply_to(event))
+    return Rendered(rendered_subject, text, html, [], reply_address(event))
 
 
 def render_organizer_message(message: OutgoingMessage) -> Rendered:

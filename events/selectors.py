@@ -270,6 +270,13 @@ def organization_registrations(user, event: Event) -> QuerySet:
     )
 
 
+def reply_address(event: Event) -> str:
+    """Where a reply to an email about `event` goes: its first contact's address, or "" (the
+    network's own From address then takes replies)."""
+    contact = event.contacts.first()
+    return contact.email if contact else ""
+
+
 def meeting_link_for(registration: Registration) -> str:
     """The online meeting link `registration` may see, or "".
 

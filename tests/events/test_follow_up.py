@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events import follow_ups
-from events.models import Document, Event, Occasion, Registration
+from events.models import ContactPerson, Document, Event, Occasion, Registration
 from events.services import attendance
 from mail import sending
 from mail.models import OutgoingMessage
@@ -113,6 +113,17 @@ def test_a_follow_up_no_longer_true_when_its_turn_comes_is_withdrawn(
     message.refresh_from_db()
     assert message.status == OutgoingMessage.Status.WITHDRAWN
     assert not [sent for sent in mail.outbox if sent.to == [member.email]]
+
+
+def test_replies_to_the_follow_up_go_to_the_events_contact(yesterday, member, _send_on_commit):
+    event = yesterday[0]
+    event.contacts.add(ContactPerson.objects.create(name="Karen Holm", email="karen@kl.dk"))
+
+    with _send_on_commit(execute=True):
+        follow_ups.send_follow_ups(this_morning())
+
+    message = next(message for message in mail.outbox if message.to == [member.email])
+    assert message.reply_to == ["karen@kl.dk"]
 
 
 def test_the_follow_up_is_in_the_participants_language(yesterday, member, _send_on_commit):
