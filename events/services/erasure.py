@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from members.models import User
 
-from ..models import CalendarFeed, Event, Registration, RegistrationLog
+from ..models import CalendarFeed, Evaluation, Event, Registration, RegistrationLog
 from .registrations import cancel, log_change
 
 Status = Registration.Status
@@ -28,7 +28,8 @@ Action = RegistrationLog.Action
 def erase_member_registrations(user: User, at: dt.datetime | None = None) -> None:
     """Before an account is deleted: give up the member's places still to come, then keep every
     registration only as a count (organization, occasion, status and log stay, so seats, quotas
-    and statistics stay right) without the person, their needs or their consent to be listed.
+    and statistics stay right) without the person, their needs or their consent to be listed,
+    and each evaluation only as its ratings.
 
     Seats on occasions not yet started are cancelled through `cancel`, so the waiting list moves
     up; so are waiting places until the occasion ends. A waiting place of an occasion that is
@@ -60,6 +61,9 @@ def erase_member_registrations(user: User, at: dt.datetime | None = None) -> Non
         content_type=ContentType.objects.get_for_model(Registration),
         object_id__in=[str(pk) for pk in registrations.values_list("pk", flat=True)],
     ).update(object_repr=Concat(Value("#"), "object_id"))
+    # An evaluation keeps its ratings (the results' counts stay right); what the member wrote in
+    # their own words may name them or others, so it goes with the account.
+    Evaluation.objects.filter(registration__in=registrations).update(take_home="", theme_wish="")
     registrations.update(user=None, diet="", accessibility="", listed=False)
     CalendarFeed.objects.filter(user=user).delete()
 

@@ -11,7 +11,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from events.models import CalendarFeed, Registration, RegistrationLog
+from events.models import CalendarFeed, Evaluation, Registration, RegistrationLog
+from events.services import evaluations
 from events.services import registrations as event_registrations
 from members import privacy
 from members.models import User
@@ -217,3 +218,15 @@ def test_erasure_cancels_every_future_seat_whatever_the_rate_limit(settings, mem
     assert {registration.pk for registration in Registration.objects.filter(status=CANCELLED)} == {
         registration.pk for registration in registrations
     }
+
+
+def test_erasure_keeps_an_evaluations_ratings_and_erases_what_the_member_wrote(member):
+    registration = past_registration(member, days_ago=2)
+    evaluations.evaluate(
+        registration, rating=4, item_ratings={}, take_home="Ask Karen in Aarhus", theme_wish="Cargo bikes"
+    )
+
+    privacy.erase_member(member, actor=member)
+
+    evaluation = Evaluation.objects.get(registration=registration)
+    assert (evaluation.rating, evaluation.take_home, evaluation.theme_wish) == (4, "", "")

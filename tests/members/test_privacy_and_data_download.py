@@ -35,6 +35,8 @@ def test_privacy_page_is_served_in_each_language(client, language):
     assert f'<html lang="{language}">' in page
     assert settings.PRIVACY_CONTACT_EMAIL in page
     assert str(settings.RETENTION_NEEDS_DAYS) in page
+    evaluations = {"en": "evaluations", "da": "evalueringer", "sv": "utvärderingar"}[language]
+    assert page.count(evaluations) >= 2  # what is kept, and what stays of it after a deletion
 
 
 def test_privacy_page_names_the_contact_and_retention_from_settings(client, settings):
