@@ -213,12 +213,16 @@ def feed_calendar(user: User) -> bytes:
 
 
 def _public_vevents(event: Event, stamp: dt.datetime) -> Iterable[icalendar.Event]:
-    # What the event cards show, nothing more: no place, no meeting link, nobody's address.
+    # What the public event page shows, nothing more: the place, never the meeting link (it
+    # lets anyone into the meeting) nor anybody's address.
     zone = event_time_zone(event)
     event_url = absolute_url(event.get_absolute_url())
     for occasion in event.occasions.all():
+        location = ", ".join(occasion.place_lines) or (
+            _("Online") if event.format == Event.Format.ONLINE else ""
+        )
         for part in occasion.day_parts.all():
-            yield icalendar.Event.new(
+            vevent = icalendar.Event.new(
                 uid=f"event-{event.pk}-occasion-{occasion.pk}-part-{part.number}@{site_host()}",
                 stamp=stamp,
                 start=part.starts_at.astimezone(zone),
@@ -229,6 +233,9 @@ def _public_vevents(event: Event, stamp: dt.datetime) -> Iterable[icalendar.Even
                 status="CANCELLED" if event.status == Event.Status.CANCELLED else "CONFIRMED",
                 organizer=_organizer(),
             )
+            if location:
+                vevent.add("location", location)
+            yield vevent
 
 
 def events_calendar(events: Iterable[Event], name: str) -> bytes:

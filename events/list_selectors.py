@@ -32,11 +32,12 @@ _CARD_FIELDS = (
 
 
 def _card_occasions() -> Prefetch:
-    """An event card's dates and seats left: no venue, address or meeting link."""
+    """An event card's dates, seats left and place (the public calendar's LOCATION): never the
+    meeting link."""
     return Prefetch(
         "occasions",
         queryset=Occasion.objects.with_seats()
-        .only("event_id", "label", "capacity", "starts_at")
+        .only("event_id", "label", "capacity", "starts_at", "venue", "address")
         .prefetch_related(
             Prefetch(
                 "day_parts",

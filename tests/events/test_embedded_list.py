@@ -5,10 +5,11 @@ asked for."""
 
 import re
 
+import icalendar
 import pytest
 from django.test import Client
 
-from events.models import Event
+from events.models import Event, Occasion
 from tests import factories
 
 pytestmark = pytest.mark.usefixtures("reference_organizations")
@@ -70,3 +71,20 @@ def test_the_public_calendar_holds_every_day_part_and_nothing_personal(events, m
     assert member.email not in ics and "meet.example.org" not in ics and "ATTENDEE" not in ics
     everything = Client().get("/events/calendar.ics").content.decode()
     assert everything.count("BEGIN:VEVENT") == 8 and "Secret plans" not in everything
+
+
+def test_the_public_calendar_says_where_each_occasion_is_and_never_its_meeting_link(events):
+    in_aarhus = factories.event(title="In Aarhus", days_ahead=4, event_format=Event.Format.IN_PERSON)
+    Occasion.objects.filter(event=in_aarhus).update(
+        venue="Aarhus Rådhus", address="Rådhuspladsen 2\n8000 Aarhus C"
+    )
+
+    ics = Client().get("/events/calendar.ics").content
+    where = {
+        str(entry["SUMMARY"]): str(entry["LOCATION"])
+        for entry in icalendar.Calendar.from_ical(ics).walk("VEVENT")
+    }
+
+    assert where["In Aarhus"] == "Aarhus Rådhus, Rådhuspladsen 2, 8000 Aarhus C"
+    assert where["Meeting 0"] == where["On bikes"] == "Online"  # the fixture's online meetings
+    assert b"meet.example.org" not in ics
