@@ -296,7 +296,7 @@ class EventAdmin(
                     "cancellation_deadline",
                     ("organization_quota", "quota_release_at"),
                     "waitlist_policy",
-                    "reminder_days",
+                    ("reminder_days", "sends_follow_up"),
                 ]
             },
         ),

@@ -7,7 +7,9 @@ from FOLLOW_UP_HOUR local time on the day after the occasion ended; an outage of
 CATCH_UP_DAYS is caught up, an older occasion gets none. Each message's key is
 "follow-up:<registration>:", so however often the job runs, or two runs overlap, a participant
 gets one. Like every registration email it is rendered when sent (render_follow_up), from the
-registration as it is then: one cancelled or marked absent since is not written to."""
+registration as it is then: one cancelled or marked absent since is not written to. Organizers
+turn it off per event (Event.sends_follow_up): none is written, and one written already is
+withdrawn."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ BATCH = 500
 
 _NOT_A_PARTICIPANT = "The registration no longer holds a seat, or its member was marked absent."
 _EVENT_CANCELLED = "The event was cancelled."
+_SWITCHED_OFF = "The organizers turned the event's follow-up email off."
 
 
 def _key(registration_id: int) -> str:
@@ -60,6 +63,7 @@ def due(at: dt.datetime) -> QuerySet[Registration]:
         .filter(
             user__isnull=False,
             event__status=Event.Status.PUBLISHED,
+            event__sends_follow_up=True,
             occasion__ends_at__lt=today,
             occasion__ends_at__gte=today - dt.timedelta(days=CATCH_UP_DAYS),
         )
@@ -107,6 +111,8 @@ def render_follow_up(message: OutgoingMessage) -> Rendered:
         raise NoLongerTrue(_NOT_A_PARTICIPANT)
     if registration.event.status != Event.Status.PUBLISHED:
         raise NoLongerTrue(_EVENT_CANCELLED)
+    if not registration.event.sends_follow_up:
+        raise NoLongerTrue(_SWITCHED_OFF)
     language = message.language or registration.user.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language):
         context = {

@@ -269,6 +269,14 @@ class Event(StoredMarkdown, models.Model):
             "Confirmed participants get a reminder this many days before their occasion, e.g. [7, 1]."
         ),
     )
+    sends_follow_up = models.BooleanField(
+        _("follow-up email"),
+        default=True,
+        help_text=_(
+            "The day after each occasion its participants get a thank-you with the materials for "
+            "participants and a link to the evaluation."
+        ),
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     # Derived from the occasions' day parts by events.services; kept for list queries.
     starts_at = models.DateTimeField(_("starts"), null=True, blank=True, editable=False, db_index=True)

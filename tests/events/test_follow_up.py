@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from events import follow_ups
 from events.models import ContactPerson, Document, Event, Occasion, Registration
-from events.services import attendance
+from events.services import attendance, lifecycle
 from mail import sending
 from mail.models import OutgoingMessage
 from members.models import User
@@ -113,6 +113,35 @@ def test_a_follow_up_no_longer_true_when_its_turn_comes_is_withdrawn(
     message.refresh_from_db()
     assert message.status == OutgoingMessage.Status.WITHDRAWN
     assert not [sent for sent in mail.outbox if sent.to == [member.email]]
+
+
+def test_an_event_whose_organizers_turned_the_follow_up_off_gets_none(yesterday, member, _send_on_commit):
+    event = yesterday[0]
+    with _send_on_commit(execute=False):  # one written before the switch, not yet sent
+        follow_ups.send_follow_ups(this_morning())
+    written = OutgoingMessage.objects.get(idempotency_key=f"follow-up:{yesterday[1].pk}:")
+    OutgoingMessage.objects.exclude(pk=written.pk).filter(kind=follow_ups.KIND).delete()
+
+    Event.objects.filter(pk=event.pk).update(sends_follow_up=False)
+
+    with _send_on_commit(execute=True):
+        assert follow_ups.send_follow_ups(this_morning(15)) == 0
+    sending.deliver(written.pk)
+    written.refresh_from_db()
+    assert written.status == OutgoingMessage.Status.WITHDRAWN
+    assert not mail.outbox
+
+
+def test_the_follow_up_switch_is_on_the_event_form_and_copies_with_the_event(organizer_client, organizer):
+    event = factories.event(title="Ladeinfrastruktur")
+    assert event.sends_follow_up  # on unless the organizers turn it off
+    page = organizer_client.get(reverse("admin:events_event_change", args=[event.pk]))
+    assert 'name="sends_follow_up"' in page.content.decode()
+    Event.objects.filter(pk=event.pk).update(sends_follow_up=False)
+    copy = lifecycle.copy_event(
+        Event.objects.get(pk=event.pk), shift=dt.timedelta(days=7), organizer=organizer
+    )
+    assert copy.sends_follow_up is False
 
 
 def test_replies_to_the_follow_up_go_to_the_events_contact(yesterday, member, _send_on_commit):
