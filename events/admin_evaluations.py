@@ -1,19 +1,21 @@
 """The evaluation results of one event, mixed into EventAdmin: for the whole event or one of its
 occasions, the rating of the whole and of each programme item (average, answers, how many gave
 each rating, as bars with their numbers), what participants take home and the themes they wish
-for, without names; and the same as an Excel workbook. Read by events.evaluation_selectors."""
+for, without names; and the same as an Excel workbook. Read by events.evaluation_selectors. Below
+them the follow-up email that links to the evaluation, as a participant gets it (follow_ups.preview)."""
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django import forms
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from members.exports import Sheet, xlsx_download
 
-from . import evaluation_selectors
+from . import evaluation_selectors, follow_ups
 from .models import RATINGS, Event, Occasion
 
 
@@ -90,6 +92,9 @@ class EventEvaluations:
         occasion = form.chosen()
         return event, form, occasion, evaluation_selectors.results(event, occasion)
 
+    # The follow-up's preview frame (srcdoc inherits this page's policy) needs the email's style
+    # attributes, as on the message page; they run no script.
+    @csp_update({"style-src-attr": ["'unsafe-inline'"]})
     def evaluations_view(self, request, object_id):
         event, form, occasion, results = self._results(request, object_id)
         return TemplateResponse(
@@ -105,6 +110,7 @@ class EventEvaluations:
                 "occasion": occasion,
                 "results": results,
                 "query": request.GET.urlencode(),
+                "follow_up": follow_ups.preview(event, occasion, request.user, get_language()),
             },
         )
 

@@ -18,6 +18,7 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import CharField, Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Cast, Concat
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from mail import services as outbox
@@ -26,7 +27,7 @@ from mail.models import OutgoingMessage
 from mail.sending import NoLongerTrue, Rendered
 
 from . import evaluation_links
-from .models import Event, Registration
+from .models import Event, Occasion, Registration
 from .rules import evaluation_closes
 from .selectors import participant_documents, reply_address
 
@@ -114,18 +115,40 @@ def render_follow_up(message: OutgoingMessage) -> Rendered:
     if not registration.event.sends_follow_up:
         raise NoLongerTrue(_SWITCHED_OFF)
     language = message.language or registration.user.preferred_language or settings.LANGUAGE_CODE
+    evaluation_url = in_language(evaluation_links.evaluation_url(registration), language)
+    subject, text, html = _email(
+        registration.event, registration.occasion, registration.user, evaluation_url, language
+    )
+    return Rendered(subject, text, html, [], reply_address(registration.event))
+
+
+def preview(event: Event, occasion: Occasion | None, viewer, language: str) -> Rendered | None:
+    """The follow-up of `occasion` (the event's first with dates when None) as a participant
+    gets it, addressed to `viewer`, for organizers to read before it goes out; None when the
+    event has no occasion with dates yet. Its evaluation link opens no evaluation: each
+    participant's own is signed for their registration."""
+    occasion = occasion or event.occasions.filter(ends_at__isnull=False).order_by("starts_at", "pk").first()
+    if occasion is None or occasion.ends_at is None:
+        return None
+    nobodys = absolute_url(reverse("events:evaluation", args=["0:preview"]))
+    subject, text, html = _email(event, occasion, viewer, in_language(nobodys, language), language)
+    return Rendered(subject, text, html, [], reply_address(event))
+
+
+def _email(
+    event: Event, occasion: Occasion, user, evaluation_url: str, language: str
+) -> tuple[str, str, str]:
     with translation.override(language):
         context = {
-            "user": registration.user,
-            "event": registration.event,
-            "occasion": registration.occasion,
+            "user": user,
+            "event": event,
+            "occasion": occasion,
             "documents": [
                 {"title": document.title, "url": absolute_url(document.href)}
-                for document in participant_documents(registration.event)
+                for document in participant_documents(event)
             ],
-            "evaluation_url": in_language(evaluation_links.evaluation_url(registration), language),
-            "closes": evaluation_closes(registration.occasion),
-            "event_url": in_language(absolute_url(registration.event.get_absolute_url()), language),
+            "evaluation_url": evaluation_url,
+            "closes": evaluation_closes(occasion),
+            "event_url": in_language(absolute_url(event.get_absolute_url()), language),
         }
-    subject, text, html = outbox.render(KIND, context, language)
-    return Rendered(subject, text, html, [], reply_address(registration.event))
+    return outbox.render(KIND, context, language)

@@ -125,3 +125,33 @@ def test_the_event_page_in_admin_offers_the_results(organizer_client, answered):
     html = organizer_client.get(reverse("admin:events_event_change", args=[answered[0].pk])).content.decode()
 
     assert reverse("admin:events_event_evaluations", args=[answered[0].pk]) in html
+
+
+def test_the_page_shows_the_follow_up_email_as_a_participant_gets_it(organizer_client, organizer, answered):
+    event, _, _, second = answered
+    url = reverse("admin:events_event_evaluations", args=[event.pk])
+
+    response = organizer_client.get(url, {"occasion": second.pk})
+
+    preview = response.context["follow_up"]
+    assert preview.subject == "Thank you for taking part: Delebiler"
+    assert f"Dear {organizer.full_name}," in preview.text and second.display_label in preview.text
+    assert "/events/evaluation/0:preview/" in preview.text  # opens no one's evaluation
+    html = response.content.decode()
+    assert "The follow-up email" in html and "Turn it off with Follow-up email" in html
+    assert 'class="message-preview-html" sandbox srcdoc="' in html
+    assert "'unsafe-inline'" in response["Content-Security-Policy"].split("style-src-attr")[1].split(";")[0]
+
+    event.sends_follow_up = False
+    event.save(update_fields=["sends_follow_up"])
+    assert "participants get no follow-up email" in organizer_client.get(url).content.decode()
+
+
+def test_an_event_without_dates_has_no_follow_up_to_preview(organizer_client):
+    event = factories.event(title="Undated")
+    event.occasions.update(starts_at=None, ends_at=None)
+
+    response = organizer_client.get(reverse("admin:events_event_evaluations", args=[event.pk]))
+
+    assert response.context["follow_up"] is None
+    assert "The preview needs an occasion with dates." in response.content.decode()
