@@ -52,3 +52,23 @@ def test_the_preview_shows_the_styled_email_and_runs_no_script(live_server, page
         page.set_viewport_size({"width": 1400, "height": 1100})
         page.screenshot(path=str(Path(os.environ["SCREENSHOTS"]) / "message-preview.png"), full_page=True)
     assert not [text for text in violations if "srcdoc" in text or "frame-src" in text], violations
+
+
+def test_the_follow_up_preview_on_the_evaluations_page_is_styled_and_accessible(live_server, page, organizer):
+    event = factories.event(title="Charging meeting")
+    _sign_in(page, live_server.url, organizer)
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text) if message.type == "error" else None)
+
+    page.goto(live_server.url + reverse("admin:events_event_evaluations", args=[event.pk]))
+
+    frame = page.frame_locator("iframe.message-preview-html")
+    assert "Charging meeting" in frame.locator("body").inner_text()
+    body = frame.locator("body")
+    assert body.evaluate("body => getComputedStyle(body).backgroundColor") == "rgb(244, 246, 244)"
+    assert (
+        "Thank you for taking part in Charging meeting"
+        in page.locator("pre.message-preview-text").inner_text()
+    )
+    Portal(live_server.url, page).assert_accessible()
+    assert not [text for text in violations if "srcdoc" in text or "style-src" in text], violations
