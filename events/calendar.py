@@ -32,7 +32,7 @@ from members.models import User
 from network_portal.page_cache import public_page
 
 from . import selectors
-from .forms import EventFilterForm
+from .forms import chosen_topic, topic_title
 from .models import Event, Registration
 from .selectors import meeting_link_for
 from .services import calendar_feeds
@@ -284,12 +284,11 @@ def calendar_feed(request, token: str):
 def public_calendar(request):
     """The upcoming events to subscribe to in a calendar app, all or on a theme or series
     (`?theme=cycling`), linked from the embedded list."""
-    form = EventFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    topic = filters.get("theme") or filters.get("series")
-    name = f"{settings.NETWORK_NAME}: {topic}" if topic else settings.NETWORK_NAME
-    events = selectors.event_list(theme=filters.get("theme"), series=filters.get("series"))
-    return HttpResponse(events_calendar(events, name), content_type="text/calendar; charset=utf-8")
+    topic = chosen_topic(request.GET)
+    events = selectors.event_list(**topic)
+    return HttpResponse(
+        events_calendar(events, topic_title(topic)), content_type="text/calendar; charset=utf-8"
+    )
 
 
 @login_required

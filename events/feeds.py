@@ -1,4 +1,6 @@
-"""RSS and Atom feeds of newly published events, for feed readers and colleagues' intranets."""
+"""RSS and Atom feeds of newly published events, for feed readers and colleagues' intranets: all
+of them, or of one theme or series (`?theme=cycling`, as the public calendar and the embedded
+list take it)."""
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -7,6 +9,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from .forms import chosen_topic, topic_query, topic_title
 from .models import Event
 from .selectors import latest_published_events
 
@@ -16,18 +19,22 @@ FEED_LENGTH = 30
 class LatestEventsRss(Feed):
     feed_type = Rss201rev2Feed
 
-    def title(self) -> str:
-        # Read per request rather than at import, so that the setting (and tests) can change it.
-        return settings.NETWORK_NAME
+    def get_object(self, request) -> dict:
+        return chosen_topic(request.GET)
 
-    def description(self) -> str:
+    def title(self, topic: dict) -> str:
+        # Read per request rather than at import, so that the setting (and tests) can change it.
+        return topic_title(topic)
+
+    def description(self, topic: dict) -> str:
         return _("Events newly published by %(network)s.") % {"network": settings.NETWORK_NAME}
 
-    def link(self) -> str:
-        return reverse("events:list")
+    def link(self, topic: dict) -> str:
+        query = topic_query(topic)
+        return reverse("events:list") + (f"?{query}" if query else "")
 
-    def items(self):
-        return latest_published_events(FEED_LENGTH)
+    def items(self, topic: dict):
+        return latest_published_events(FEED_LENGTH, **topic)
 
     def item_title(self, event: Event) -> str:
         return event.title
@@ -55,5 +62,5 @@ class LatestEventsRss(Feed):
 class LatestEventsAtom(LatestEventsRss):
     feed_type = Atom1Feed
 
-    def subtitle(self) -> str:
-        return self.description()
+    def subtitle(self, topic: dict) -> str:
+        return self.description(topic)

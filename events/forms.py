@@ -1,6 +1,8 @@
 import datetime as dt
 
 from django import forms
+from django.conf import settings
+from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -70,6 +72,25 @@ class EventFilterForm(forms.Form):
             return dt.datetime.strptime(value, "%Y-%m").date()
         except ValueError:
             raise forms.ValidationError(_("Enter a month as year-month, e.g. 2026-11.")) from None
+
+
+def chosen_topic(query) -> dict:
+    """The theme and series a public list, feed or calendar was asked for (`?theme=cycling`),
+    as event_list takes them; an unknown one is ignored, never an error."""
+    form = EventFilterForm(query or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    return {"theme": filters.get("theme"), "series": filters.get("series")}
+
+
+def topic_query(topic: dict) -> str:
+    """The query that asks for `topic` again (`theme=cycling`), "" for everything."""
+    return urlencode({field: value.slug for field, value in topic.items() if value})
+
+
+def topic_title(topic: dict) -> str:
+    """A feed's or calendar's name: the network's, with the theme or series chosen."""
+    chosen = topic["theme"] or topic["series"]
+    return f"{settings.NETWORK_NAME}: {chosen}" if chosen else settings.NETWORK_NAME
 
 
 class RegistrationForm(forms.Form):

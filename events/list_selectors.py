@@ -4,7 +4,7 @@ event as its card shows it, in a fixed number of queries however many events the
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from .models import AgendaItem, DayPart, Event, Occasion, Series, Theme
@@ -88,6 +88,15 @@ def _on_topic(events: QuerySet, *, theme=None, series=None) -> QuerySet:
     if series is not None:
         events = events.filter(series=series)
     return events
+
+
+def latest_published_events(limit: int, *, theme=None, series=None) -> QuerySet:
+    """The most recently published events first, for the RSS and Atom feeds, of the theme or
+    series if one is given. Only published: drafts are not public, and a cancelled event is not
+    news of an event."""
+    events = Event.objects.filter(status=Event.Status.PUBLISHED).select_related("main_theme")
+    events = _on_topic(events, theme=theme, series=series).prefetch_related("themes")
+    return events.order_by(F("published_at").desc(nulls_last=True), "-pk")[:limit]
 
 
 def upcoming_events(limit: int = 5) -> QuerySet:

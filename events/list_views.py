@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from network_portal.page_cache import public_page
 
 from . import selectors
-from .forms import EventFilterForm
+from .forms import EventFilterForm, chosen_topic, topic_query
 from .models import Theme
 
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -102,11 +102,9 @@ def embedded_list(request):
     """The next events for another website to show in an iframe (`/embed/events/?theme=…&lang=da`):
     a page of its own without the portal's header, scripts or forms, whose links open the portal
     in the whole window, with the feeds linked. Any site may frame it; every other page refuses."""
-    form = EventFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    topic = {"theme": filters.get("theme"), "series": filters.get("series")}
+    topic = chosen_topic(request.GET)
     limit = _embedded_limit(request.GET.get("limit"))
-    query = urlencode({field: value.slug for field, value in topic.items() if value})
+    query = topic_query(topic)
     return render(
         request,
         "events/embedded_list.html",
@@ -115,6 +113,8 @@ def embedded_list(request):
             "topic": topic["theme"] or topic["series"],
             "all_url": _with_query(reverse("events:list"), query),
             "calendar_url": _with_query(reverse("events:public_calendar"), query),
+            "rss_url": _with_query(reverse("events:feed_rss"), query),
+            "atom_url": _with_query(reverse("events:feed_atom"), query),
         },
     )
 

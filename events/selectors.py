@@ -31,6 +31,7 @@ from .list_selectors import (  # noqa: F401
     api_events,
     api_topic,
     event_list,
+    latest_published_events,
     topic_events,
     upcoming_events,
 )
@@ -89,17 +90,6 @@ def agenda_by_day_part(event: Event) -> list[tuple[int, list[AgendaItem]]]:
 def published_events() -> QuerySet:
     """Every published event, past and upcoming (for a page found by its slug)."""
     return Event.objects.published()
-
-
-def latest_published_events(limit: int) -> QuerySet:
-    """The most recently published events first, for the RSS and Atom feeds. Only published:
-    drafts are not public, and a cancelled event is not news of an event."""
-    return (
-        Event.objects.filter(status=Event.Status.PUBLISHED)
-        .select_related("main_theme")
-        .prefetch_related("themes")
-        .order_by(F("published_at").desc(nulls_last=True), "-pk")[:limit]
-    )
 
 
 def is_visible_to(user, event_id: int) -> bool:

@@ -44,7 +44,9 @@ def test_the_site_chooses_theme_number_and_language(events):
     html = Client().get(f"{EMBED}?theme=cycling&lang=da").content.decode()
     assert _titles(html) == ["On bikes"] and '<html lang="da">' in html
     assert 'href="/events/?theme=cycling"' in html  # "all events" keeps the theme
-    assert 'href="/events/calendar.ics?theme=cycling"' in html  # and so does the calendar
+    assert 'href="/events/calendar.ics?theme=cycling"' in html  # and so do the calendar
+    assert 'href="/events/feed/rss/?theme=cycling"' in html
+    assert 'href="/events/feed/atom/?theme=cycling"' in html
     assert len(_titles(Client().get(f"{EMBED}?limit=8").content.decode())) == 8
     for limit in ("0", "-3", "many", "9999"):  # never an error for what a site writes
         assert Client().get(f"{EMBED}?limit={limit}").status_code == 200

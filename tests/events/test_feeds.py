@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from events.models import Event
+from events.models import Event, Series
 from tests import factories
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -35,15 +35,15 @@ def events(db) -> dict[str, Event]:
     }
 
 
-def _rss(client) -> ET.Element:
-    response = client.get(reverse("events:feed_rss"))
+def _rss(client, query: str = "") -> ET.Element:
+    response = client.get(reverse("events:feed_rss") + query)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/rss+xml")
     return ET.fromstring(response.content)
 
 
-def _atom(client) -> ET.Element:
-    response = client.get(reverse("events:feed_atom"))
+def _atom(client, query: str = "") -> ET.Element:
+    response = client.get(reverse("events:feed_atom") + query)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/atom+xml")
     return ET.fromstring(response.content)
@@ -74,6 +74,25 @@ def test_atom_lists_published_events_newest_first_and_no_drafts(client, events):
     assert newer.findtext(f"{ATOM}published")
     assert newer.findtext(f"{ATOM}updated")
     assert [c.get("term") for c in newer.findall(f"{ATOM}category")] == ["Bike lanes and paths"]
+
+
+@override_settings(NETWORK_NAME="Nätverket för grön mobilitet")
+def test_a_feed_of_one_theme_or_series_holds_only_its_events(client, events):
+    older = events["older"]
+    older.themes.add(factories.theme("test-hubs", "Mobility hubs"))
+    series = Series.objects.create(title="Parkering", slug="parkering")
+    Event.objects.filter(pk=older.pk).update(series=series)
+
+    bikes = _rss(client, "?theme=test-bike-lanes").find("channel")
+    assert [item.findtext("title") for item in bikes.findall("item")] == ["Bike lanes"]
+    assert bikes.findtext("title") == "Nätverket för grön mobilitet: Bike lanes and paths"
+    assert bikes.findtext("link").endswith("/events/?theme=test-bike-lanes")
+    hubs = _atom(client, "?theme=test-hubs").findall(f"{ATOM}entry")  # another theme of the event
+    assert [entry.findtext(f"{ATOM}title") for entry in hubs] == ["Parking norms"]
+    in_series = _rss(client, "?series=parkering").findall("channel/item")
+    assert [item.findtext("title") for item in in_series] == ["Parking norms"]
+    # A theme nobody has is no error: the whole feed, as the public calendar does.
+    assert len(_rss(client, "?theme=no-such-theme").findall("channel/item")) == 2
 
 
 def test_other_themes_are_categories_too(client, db):
