@@ -9,7 +9,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from .forms import chosen_topic, topic_query, topic_title
+from .forms import chosen_topic, topic_title, with_topic
 from .models import Event
 from .selectors import latest_published_events
 
@@ -30,8 +30,7 @@ class LatestEventsRss(Feed):
         return _("Events newly published by %(network)s.") % {"network": settings.NETWORK_NAME}
 
     def link(self, topic: dict) -> str:
-        query = topic_query(topic)
-        return reverse("events:list") + (f"?{query}" if query else "")
+        return with_topic(reverse("events:list"), topic)
 
     def items(self, topic: dict):
         return latest_published_events(FEED_LENGTH, **topic)

@@ -82,9 +82,10 @@ def chosen_topic(query) -> dict:
     return {"theme": filters.get("theme"), "series": filters.get("series")}
 
 
-def topic_query(topic: dict) -> str:
-    """The query that asks for `topic` again (`theme=cycling`), "" for everything."""
-    return urlencode({field: value.slug for field, value in topic.items() if value})
+def with_topic(path: str, topic: dict) -> str:
+    """`path` asking for `topic` again (`/events/?theme=cycling`); `path` alone for everything."""
+    query = urlencode({field: value.slug for field, value in topic.items() if value})
+    return f"{path}?{query}" if query else path
 
 
 def topic_title(topic: dict) -> str:

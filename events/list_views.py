@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from network_portal.page_cache import public_page
 
 from . import selectors
-from .forms import EventFilterForm, chosen_topic, topic_query
+from .forms import EventFilterForm, chosen_topic, with_topic
 from .models import Theme
 
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -104,23 +104,18 @@ def embedded_list(request):
     in the whole window, with the feeds linked. Any site may frame it; every other page refuses."""
     topic = chosen_topic(request.GET)
     limit = _embedded_limit(request.GET.get("limit"))
-    query = topic_query(topic)
     return render(
         request,
         "events/embedded_list.html",
         {
             "events": selectors.event_list(**topic)[:limit],
             "topic": topic["theme"] or topic["series"],
-            "all_url": _with_query(reverse("events:list"), query),
-            "calendar_url": _with_query(reverse("events:public_calendar"), query),
-            "rss_url": _with_query(reverse("events:feed_rss"), query),
-            "atom_url": _with_query(reverse("events:feed_atom"), query),
+            "all_url": with_topic(reverse("events:list"), topic),
+            "calendar_url": with_topic(reverse("events:public_calendar"), topic),
+            "rss_url": with_topic(reverse("events:feed_rss"), topic),
+            "atom_url": with_topic(reverse("events:feed_atom"), topic),
         },
     )
-
-
-def _with_query(path: str, query: str) -> str:
-    return f"{path}?{query}" if query else path
 
 
 def _embedded_limit(value: str | None) -> int:
