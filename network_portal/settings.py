@@ -230,6 +230,10 @@ CELERY_TIMEZONE = TIME_ZONE
 # crash never drops work. Tasks are written to be run twice (the outbox claims rows under a lock).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Celery's Django fixup closes the database connections around every task unless this is set;
+# then only every so many tasks. Between, CONN_MAX_AGE and the health check govern them as in a
+# request (network_portal/celery.py).
+CELERY_DB_REUSE_MAX = 1000
 # One task at a time per process: a long task does not hold others hostage in its prefetch.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # No task runs longer than 5 minutes (the soft limit lets it clean up first).
