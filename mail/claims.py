@@ -6,6 +6,7 @@ settings of one model (the outbox's OutgoingMessage, newsletters' Delivery).
 - claim: pending rows that are due go to sending under SELECT ... FOR UPDATE SKIP LOCKED, in a
   transaction of their own that commits before the SMTP server is called, with one attempt
   counted. Two workers never hold the same row; nothing is claimed while sending is paused.
+  claim_one: the same for the one row a send task names, as one conditional UPDATE.
 - give_back: claimed rows go back to pending, due after a back-off (MAIL_RETRY_BASE_SECONDS
   doubling to MAIL_RETRY_MAX_SECONDS) or after the pause; after the model's last attempt they
   fail. A failure that is not the message's (the server is unreachable, or refuses the portal)
@@ -195,6 +196,20 @@ def claim(kind: Claimable, rows: models.QuerySet, limit: int, now: dt.datetime |
     return list(
         kind.model.objects.filter(pk__in=ids, status="sending", claimed_at=now).values_list("pk", flat=True)
     )
+
+
+def claim_one(kind: Claimable, pk: int, now: dt.datetime | None = None) -> bool:
+    """`claim` of the one row a send task names: one conditional UPDATE, committed. A claim or
+    change of the row at the same moment waits for the row's lock and then finds it no longer
+    pending, so the row is claimed once; unlike SKIP LOCKED, a short write that holds the row
+    just then (a withdrawal, a mark) delays the claim instead of leaving the row to the sweep."""
+    now = now or timezone.now()
+    rows = kind.model.objects.filter(pk=pk)
+    until = smtp.paused_until(now)
+    if until is not None:
+        defer_while_paused(kind, rows, until)
+        return False
+    return bool(due(rows, now).update(status="sending", claimed_at=now, attempts=F("attempts") + 1))
 
 
 def give_back(

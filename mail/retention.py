@@ -28,9 +28,9 @@ Status = OutgoingMessage.Status
 
 # What replaces a removed body (stored English text, like last_error: the record of what
 # happened to the message, kept in the row).
-_REMOVED_EXPIRED = "[removed unsent: its sign-in secret expired (OUTBOX_SECRET_TTL)]"
+REMOVED_EXPIRED = "[removed unsent: its sign-in secret expired (OUTBOX_SECRET_TTL)]"
 _REMOVED_RETENTION = "[removed after the retention period (OUTBOX_RETENTION_DAYS)]"
-_SECRET_EXPIRED = "Not sent in time: the secret it carried expired (OUTBOX_SECRET_TTL)."
+SECRET_EXPIRED = "Not sent in time: the secret it carried expired (OUTBOX_SECRET_TTL)."
 
 
 def _secret_cutoff(at: dt.datetime | None = None) -> dt.datetime:
@@ -43,15 +43,21 @@ def removed_body(notice: str, at: dt.datetime) -> dict:
     return {"body_text": notice, "body_html": notice, "attachments": [], "body_removed_at": at}
 
 
+def secret_expired(message: OutgoingMessage, at: dt.datetime | None = None) -> bool:
+    """Whether `message` carries a secret older than OUTBOX_SECRET_TTL: the send task asks this
+    of the message it has just claimed, and withdraws it (REMOVED_EXPIRED, SECRET_EXPIRED)."""
+    return message.sensitive and message.created_at <= _secret_cutoff(at)
+
+
 def withdraw_expired(rows, at: dt.datetime | None = None) -> int:
     """Of `rows`, withdraw the pending messages whose secret has expired and remove their
-    bodies. Returns how many (the send task asks this of the one row it is about to claim)."""
+    bodies. Returns how many."""
     at = at or timezone.now()
     # Pending only: a claimed message is left to its worker, which checks the expiry when it
     # claims (and a dead worker's claim comes back as pending).
     expired = rows.filter(status=Status.PENDING, sensitive=True, created_at__lte=_secret_cutoff(at))
     return expired.update(
-        status=Status.WITHDRAWN, last_error=_SECRET_EXPIRED, **removed_body(_REMOVED_EXPIRED, at)
+        status=Status.WITHDRAWN, last_error=SECRET_EXPIRED, **removed_body(REMOVED_EXPIRED, at)
     )
 
 

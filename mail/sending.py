@@ -1,8 +1,8 @@
 """Sending transactional email: the worker's side of the outbox, so that no message is lost or
 sent twice.
 
-- The send task claims the row (pending → sending) under SELECT ... FOR UPDATE before it talks
-  to the SMTP server, so a retried task or a second worker finds it claimed and does nothing.
+- The send task claims the row (pending → sending, one conditional UPDATE) before it talks to
+  the SMTP server, so a retried task or a second worker finds it claimed and does nothing.
 - A worker killed after claiming leaves the row "sending"; the sweep returns claims older than
   OUTBOX_CLAIM_TIMEOUT to pending. That timeout is longer than the task's hard time limit, so a
   live worker's claim is never taken from it. The only window for a duplicate is a kill between
@@ -44,14 +44,15 @@ class TransientSendError(Exception):
 def _claim(pk: int) -> OutgoingMessage | None:
     """The message, claimed for this worker; None when it is not pending and due (claimed by
     another worker, sent, backing off, sending paused) or its secret expired."""
-    row = OutgoingMessage.objects.filter(pk=pk)
-    # A code or link that arrives this late is useless to the member and has been lying in the
-    # database for too long: withdrawn, never sent late.
-    if retention.withdraw_expired(row):
+    if not claims.claim_one(MESSAGES, pk):
         return None
-    if not claims.claim(MESSAGES, row, limit=1):
+    message = OutgoingMessage.objects.get(pk=pk)
+    if retention.secret_expired(message):
+        # A code or link that arrives this late is useless to the member and has been lying in
+        # the database for too long: withdrawn, never sent late.
+        _close(message, Status.WITHDRAWN, retention.SECRET_EXPIRED, notice=retention.REMOVED_EXPIRED)
         return None
-    return row.get()
+    return message
 
 
 def _as_email(message: OutgoingMessage) -> EmailMultiAlternatives:
@@ -134,15 +135,18 @@ def register_renderer(kind: str, renderer: Callable[[OutgoingMessage], Rendered]
     _renderers[kind] = renderer
 
 
+# What rendering a deferred message fills in; saved with the outcome of the attempt.
+_RENDERED_FIELDS = ["subject", "body_text", "body_html", "attachments", "reply_to"]
+
+
 def _render_deferred(message: OutgoingMessage) -> None:
-    """Render a claimed message from the database as it is now and keep the result in the row
-    (what was sent, for organizers and for a retry). Every attempt renders again: a retry an hour
-    later tells what is true then."""
+    """Render a claimed message from the database as it is now. The result is kept in the row
+    with the attempt's outcome (what was sent, for organizers). Every attempt renders again: a
+    retry an hour later tells what is true then."""
     rendered = _renderers[message.kind](message)
     message.subject = rendered.subject[:300]
     message.body_text, message.body_html = rendered.text, rendered.html
     message.attachments, message.reply_to = rendered.attachments, rendered.reply_to
-    message.save(update_fields=["subject", "body_text", "body_html", "attachments", "reply_to"])
 
 
 def deliver(pk: int, connection=None) -> bool:
@@ -170,12 +174,16 @@ def deliver(pk: int, connection=None) -> bool:
         except Exception as exc:  # a bug or bad data: failed for an organizer to look at, not looped
             _fail(message, exc)
             return False
+    rendered = _RENDERED_FIELDS if message.rendered_when_sent else []
     try:
         (connection or get_connection()).send_messages([_as_email(message)])
     except Exception as exc:  # what it means is smtp.classify's, the same as for newsletters
+        if rendered:
+            message.save(update_fields=rendered)
         return _after_failure(message, exc)
     message.sent_at = timezone.now()
-    _close(message, Status.SENT, notice=_REMOVED_SENT, fields=["sent_at"])
+    # One statement: the mark and what was sent.
+    _close(message, Status.SENT, notice=_REMOVED_SENT, fields=["sent_at", *rendered])
     return True
 
 
