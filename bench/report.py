@@ -142,6 +142,7 @@ def markdown(results: dict) -> str:
         "attempt answered, no 5xx, one registration per member, every counter post counted): "
         + ("hold." if results["invariants_hold"] else "**BROKEN**."),
         f"Two gunicorn instances on one database: {_scale(results['scale_out'])}.",
+        _confirmations_sent(results),
         "Confirmations the outbox's sweep had to publish again after a rush (a task lost or its row "
         f"skipped while locked): {_republished(results)}.",
         "",
@@ -173,6 +174,16 @@ def _scale(rush: dict) -> str:
     return (
         f"{rush['attempts_per_second']} attempts/s, {inv['confirmed']} confirmed, "
         f"{inv['waitlisted']} waiting, invariants {'hold' if inv['holds'] else 'BROKEN'}"
+    )
+
+
+def _confirmations_sent(results: dict) -> str:
+    rushes = [round_["registration_rush"] for round_ in results["rounds"]]
+    took = [rush["attempts"] / rush["attempts_per_second"] for rush in rushes]
+    sent = [rush.get("last_confirmation_sent_s", 0.0) for rush in rushes]
+    return (
+        f"The rush's confirmations, all sent by the worker: the last {_range(sent)} s after the rush "
+        f"began (the rush itself was answered in {_range(took)} s)."
     )
 
 

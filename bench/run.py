@@ -202,9 +202,11 @@ class Harness:
         event = scenarios.rush_event(self.size, name)
         path = f"{event.get_absolute_url()}register/"
         targets = [(port, path, form) for form in scenarios.rush_forms(event) for port in ports]
+        began = time_now()
         rush = load.rush(targets, self.rush_sessions)
         rush["invariants"] = scenarios.invariants(event, len(self.rush_sessions), rush["statuses"])
         rush["republished_by_the_sweep"] = scenarios.outbox_drained(timeout=300)
+        rush["last_confirmation_sent_s"] = scenarios.last_confirmation_sent(event, began)
         return rush
 
     def _scale_out(self) -> dict:

@@ -72,8 +72,7 @@ def invariants(event, attempts: int, statuses: dict[str, int]) -> dict:
     """What must hold after every rush; the harness fails when one does not."""
     from django.db.models import Count, F, Q
 
-    from events.models import Registration, RegistrationLog
-    from mail.models import OutgoingMessage
+    from events.models import Registration
 
     confirmed = Registration.objects.confirmed().filter(event=event)
     over_capacity = (
@@ -88,10 +87,7 @@ def invariants(event, attempts: int, statuses: dict[str, int]) -> dict:
         .count()
     )
     active = Registration.objects.filter(event=event, status__in=Registration.ACTIVE).count()
-    logs = RegistrationLog.objects.filter(registration__event=event).values_list("pk", flat=True)
-    messages = OutgoingMessage.objects.filter(
-        idempotency_key__in=[f"registration-log:{pk}" for pk in logs]
-    ).count()
+    messages = _confirmations(event).count()
     answered = attempts - statuses.get("0", 0)
     server_errors = sum(n for status, n in statuses.items() if status.startswith("5"))
     checks = {
@@ -109,6 +105,23 @@ def invariants(event, attempts: int, statuses: dict[str, int]) -> dict:
         and active == attempts
     )  # fmt: skip
     return checks
+
+
+def _confirmations(event):
+    from events.models import RegistrationLog
+    from mail.models import OutgoingMessage
+
+    logs = RegistrationLog.objects.filter(registration__event=event).values_list("pk", flat=True)
+    return OutgoingMessage.objects.filter(idempotency_key__in=[f"registration-log:{pk}" for pk in logs])
+
+
+def last_confirmation_sent(event, began: dt.datetime) -> float:
+    """Seconds from the rush's start to the sending of its last confirmation: what the last
+    member to register waits for the email."""
+    from django.db.models import Max
+
+    last = _confirmations(event).aggregate(last=Max("sent_at"))["last"]
+    return round((last - began).total_seconds(), 1) if last else 0.0
 
 
 def counter_reset() -> None:

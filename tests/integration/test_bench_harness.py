@@ -41,6 +41,8 @@ def test_the_quick_benchmark_runs_every_scenario_and_keeps_the_invariants(tmp_pa
     rush = round_["registration_rush"]
     assert rush["statuses"] == {"302": results["size"]["rush_people"]}
     assert rush["invariants"]["confirmation_emails_written"] == results["size"]["rush_people"]
+    assert rush["last_confirmation_sent_s"] > 0
+    assert "The rush's confirmations, all sent by the worker" in (tmp_path / "latest.md").read_text()
     assert round_["counter_rush"]["counted"]
     assert results["scale_out"]["invariants"]["holds"]
     # The reminder job's queries do not grow with the registrations around the due ones.
