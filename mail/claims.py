@@ -204,12 +204,13 @@ def claim_one(kind: Claimable, pk: int, now: dt.datetime | None = None) -> bool:
     pending, so the row is claimed once; unlike SKIP LOCKED, a short write that holds the row
     just then (a withdrawal, a mark) delays the claim instead of leaving the row to the sweep."""
     now = now or timezone.now()
-    rows = kind.model.objects.filter(pk=pk)
+    row = due(kind.model.objects.filter(pk=pk), now)
     until = smtp.paused_until(now)
     if until is not None:
-        defer_while_paused(kind, rows, until)
+        # As `claim`: only a row due now waits for the pause; a longer back-off stays.
+        defer_while_paused(kind, row, until)
         return False
-    return bool(due(rows, now).update(status="sending", claimed_at=now, attempts=F("attempts") + 1))
+    return bool(row.update(status="sending", claimed_at=now, attempts=F("attempts") + 1))
 
 
 def give_back(

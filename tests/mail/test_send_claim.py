@@ -17,10 +17,9 @@ Status = OutgoingMessage.Status
 
 
 def _written(key="claim:1") -> OutgoingMessage:
-    message = outbox.enqueue(
+    return outbox.enqueue(
         key=key, kind="test", recipient="planner@aarhus.dk", subject="Hello", text="Plain", html="<p>HTML</p>"
     )
-    return message
 
 
 def test_sending_a_written_message_takes_four_statements(db):
@@ -40,6 +39,27 @@ def test_a_message_claimed_or_sent_already_is_not_sent_again(db):
     OutgoingMessage.objects.filter(pk=message.pk).update(status=Status.SENDING)
     assert not sending.deliver(message.pk)
     assert len(mail.outbox) == 1
+
+
+def test_while_sending_is_paused_a_message_waits_for_the_pause_not_longer_nor_less(db):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from mail.models import SendingPause
+
+    now = timezone.now()
+    SendingPause.objects.create(pk=1, at=now, until=now + dt.timedelta(minutes=10))
+    due, backing_off = _written("claim:due"), _written("claim:backing-off")
+    later = now + dt.timedelta(hours=1)
+    OutgoingMessage.objects.filter(pk=backing_off.pk).update(next_attempt_at=later)
+    assert not sending.deliver(due.pk) and not sending.deliver(backing_off.pk)
+    due.refresh_from_db()
+    backing_off.refresh_from_db()
+    assert due.status == Status.PENDING and due.next_attempt_at == now + dt.timedelta(minutes=10)
+    # Its own back-off ends after the pause: the pause does not bring it forward.
+    assert backing_off.status == Status.PENDING and backing_off.next_attempt_at == later
+    assert mail.outbox == []
 
 
 @pytest.mark.django_db(transaction=True)
