@@ -289,6 +289,12 @@ MAIL_RETRY_BASE_SECONDS = env.int("MAIL_RETRY_BASE_SECONDS", default=60)
 MAIL_RETRY_MAX_SECONDS = env.int("MAIL_RETRY_MAX_SECONDS", default=3600)
 MAIL_PAUSE_SECONDS = env.int("MAIL_PAUSE_SECONDS", default=300)
 MAIL_BROKER_RETRY_SECONDS = env.int("MAIL_BROKER_RETRY_SECONDS", default=30)
+# A send task waits while more than MAIL_BURST_MESSAGES transactional messages are written per
+# MAIL_BURST_SECONDS (a registration rush), at most until its message is MAIL_BURST_MAX_WAIT
+# seconds old; messages with a secret never wait (mail/bursts.py). 0 messages turns it off.
+MAIL_BURST_MESSAGES = env.int("MAIL_BURST_MESSAGES", default=20)
+MAIL_BURST_SECONDS = env.int("MAIL_BURST_SECONDS", default=1)
+MAIL_BURST_MAX_WAIT = env.int("MAIL_BURST_MAX_WAIT", default=30)
 # Seconds a message carrying a secret (sign-in code, reset or confirmation link) may wait
 # unsent before it is withdrawn and its body removed. An hour outlasts allauth's sign-in code
 # (3 minutes) and sign-in session (15 minutes), so no code that still works is withdrawn, and

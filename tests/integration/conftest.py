@@ -180,9 +180,11 @@ class Worker:
 def start_worker(tmp_path):
     workers = []
 
-    def start(broker_url: str, smtp_port: int) -> Worker:
-        worker = Worker(broker_url, smtp_port, tmp_path, f"worker{len(workers)}").start()
-        workers.append(worker)
+    def start(broker_url: str, smtp_port: int, **env: str) -> Worker:
+        """`env`: settings of the worker's own, as environment variables."""
+        worker = Worker(broker_url, smtp_port, tmp_path, f"worker{len(workers)}")
+        worker.env.update(env)
+        workers.append(worker.start())
         return worker
 
     yield start

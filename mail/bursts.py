@@ -1,0 +1,81 @@
+"""Transactional email yields to a burst of the changes that write it.
+
+When a registration opens, hundreds of members press the button within seconds, and each
+registration writes its confirmation. Where the web workers, the database and the Celery worker
+share the cores, sending those confirmations while the members still wait for their pages takes
+the pages' CPU (the README's performance section has the figures).
+
+So a send task waits while at least MAIL_BURST_MESSAGES messages have been written in the last
+MAIL_BURST_SECONDS, and goes ahead once the writing slows down or when its message is
+MAIL_BURST_MAX_WAIT seconds old, whichever comes first: in a burst that never ends every message
+still goes out at most that late, the oldest first. A message with a secret (a sign-in code, a
+password-reset link) never waits: the member is at the screen for it, and since its task may be
+queued behind the burst's, a task that waits sends such messages as they arrive. Waiting is a
+sleep between reads, not a retry: the task keeps its message and nothing is published again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from contextlib import suppress
+
+from django.conf import settings
+from django.db.models import Exists
+from django.utils import timezone
+
+from . import sending
+from .models import OutgoingMessage
+
+# Between two looks while a burst lasts: short against the burst's window.
+_POLL_SECONDS = 0.25
+# Secrets sent between two looks: a flood of sign-in requests still lets the look come round.
+_SECRETS_AT_ONCE = 20
+
+
+def _look(pk: int, now: dt.datetime) -> tuple[dt.datetime, bool, bool, bool] | None:
+    """In one query: when message `pk` was written, whether it has a secret, whether a burst is
+    on now, and whether a message with a secret is waiting to be sent."""
+    since = now - dt.timedelta(seconds=settings.MAIL_BURST_SECONDS)
+    limit = settings.MAIL_BURST_MESSAGES
+    # "At least `limit` messages" without counting them all: whether the `limit`-th exists.
+    recent = OutgoingMessage.objects.filter(created_at__gt=since).order_by("created_at")
+    burst = Exists(recent[limit - 1 : limit])
+    secret_due = Exists(OutgoingMessage.objects.due(now).filter(sensitive=True))
+    return (
+        OutgoingMessage.objects.filter(pk=pk)
+        .values_list("created_at", "sensitive", burst, secret_due)
+        .first()
+    )
+
+
+def wait_for_quiet(pk: int, *, sleep=None) -> float:
+    """Before sending message `pk`: wait while a burst of messages is being written (see above),
+    sending meanwhile the messages with a secret that arrive. Returns the seconds waited."""
+    if not settings.MAIL_BURST_MESSAGES:
+        return 0.0
+    sleep = sleep or time.sleep
+    waited = 0.0
+    while True:
+        now = timezone.now()
+        look = _look(pk, now)
+        if look is None:
+            return waited
+        written_at, secret, burst, secret_due = look
+        latest = written_at + dt.timedelta(seconds=settings.MAIL_BURST_MAX_WAIT)
+        if secret or not burst or now >= latest:
+            return waited
+        if secret_due:
+            _send_secrets(now)
+        pause = min(_POLL_SECONDS, (latest - now).total_seconds())
+        sleep(pause)
+        waited += pause
+
+
+def _send_secrets(now: dt.datetime) -> None:
+    """The messages with a secret that are due, sent by a task waiting for a burst to end: their
+    own tasks may be queued behind the burst's and would wait with them. Each is claimed as its
+    own task claims it, so it goes once; a failed attempt is its own task's to retry."""
+    due = OutgoingMessage.objects.due(now).filter(sensitive=True).order_by("pk")
+    for secret in due.values_list("pk", flat=True)[:_SECRETS_AT_ONCE]:
+        with suppress(sending.TransientSendError):
+            sending.deliver(secret)
