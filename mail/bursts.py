@@ -7,8 +7,10 @@ the pages' CPU (the README's performance section has the figures).
 
 So a send task waits while at least MAIL_BURST_MESSAGES messages have been written in the last
 MAIL_BURST_SECONDS, and goes ahead once the writing slows down or when its message is
-MAIL_BURST_MAX_WAIT seconds old, whichever comes first: in a burst that never ends every message
-still goes out at most that late, the oldest first. A message with a secret (a sign-in code, a
+MAIL_BURST_MAX_WAIT seconds old, whichever comes first: in a burst that never ends, a task
+whose message is that old waits no more, so sending goes on that far behind the writing. (Every
+other task queued behind a waiting one waits with it; all processes are presumed to share one
+clock, as the outbox's back-offs already do.) A message with a secret (a sign-in code, a
 password-reset link) never waits: the member is at the screen for it, and since its task may be
 queued behind the burst's, a task that waits sends such messages as they arrive. Waiting is a
 sleep between reads, not a retry: the task keeps its message and nothing is published again."""
@@ -16,8 +18,8 @@ sleep between reads, not a retry: the task keeps its message and nothing is publ
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
-from contextlib import suppress
 
 from django.conf import settings
 from django.db.models import Exists
@@ -25,6 +27,8 @@ from django.utils import timezone
 
 from . import sending
 from .models import OutgoingMessage
+
+logger = logging.getLogger(__name__)
 
 # Between two looks while a burst lasts: short against the burst's window.
 _POLL_SECONDS = 0.25
@@ -34,7 +38,8 @@ _SECRETS_AT_ONCE = 20
 
 def _look(pk: int, now: dt.datetime) -> tuple[dt.datetime, bool, bool, bool] | None:
     """In one query: when message `pk` was written, whether it has a secret, whether a burst is
-    on now, and whether a message with a secret is waiting to be sent."""
+    on now, and whether a message with a secret is waiting to be sent. None when the message is
+    no longer pending (withdrawn, sent or claimed meanwhile): nothing to wait for."""
     since = now - dt.timedelta(seconds=settings.MAIL_BURST_SECONDS)
     limit = settings.MAIL_BURST_MESSAGES
     # "At least `limit` messages" without counting them all: whether the `limit`-th exists.
@@ -42,7 +47,8 @@ def _look(pk: int, now: dt.datetime) -> tuple[dt.datetime, bool, bool, bool] | N
     burst = Exists(recent[limit - 1 : limit])
     secret_due = Exists(OutgoingMessage.objects.due(now).filter(sensitive=True))
     return (
-        OutgoingMessage.objects.filter(pk=pk)
+        OutgoingMessage.objects.pending()
+        .filter(pk=pk)
         .values_list("created_at", "sensitive", burst, secret_due)
         .first()
     )
@@ -51,7 +57,7 @@ def _look(pk: int, now: dt.datetime) -> tuple[dt.datetime, bool, bool, bool] | N
 def wait_for_quiet(pk: int, *, sleep=None) -> float:
     """Before sending message `pk`: wait while a burst of messages is being written (see above),
     sending meanwhile the messages with a secret that arrive. Returns the seconds waited."""
-    if not settings.MAIL_BURST_MESSAGES:
+    if settings.MAIL_BURST_MESSAGES <= 0:
         return 0.0
     sleep = sleep or time.sleep
     waited = 0.0
@@ -65,17 +71,25 @@ def wait_for_quiet(pk: int, *, sleep=None) -> float:
         if secret or not burst or now >= latest:
             return waited
         if secret_due:
-            _send_secrets(now)
-        pause = min(_POLL_SECONDS, (latest - now).total_seconds())
-        sleep(pause)
-        waited += pause
+            _send_secrets(now, until=latest)
+        pause = min(_POLL_SECONDS, (latest - timezone.now()).total_seconds())
+        if pause > 0:
+            sleep(pause)
+            waited += pause
 
 
-def _send_secrets(now: dt.datetime) -> None:
+def _send_secrets(now: dt.datetime, until: dt.datetime) -> None:
     """The messages with a secret that are due, sent by a task waiting for a burst to end: their
     own tasks may be queued behind the burst's and would wait with them. Each is claimed as its
-    own task claims it, so it goes once; a failed attempt is its own task's to retry."""
+    own task claims it, so it goes once. A failed attempt is its own task's to retry, and ends
+    the round: the waiting task's own message is not failed for another's error, and a slow
+    SMTP server keeps it no longer than its wait (the task's time limit is far beyond)."""
     due = OutgoingMessage.objects.due(now).filter(sensitive=True).order_by("pk")
     for secret in due.values_list("pk", flat=True)[:_SECRETS_AT_ONCE]:
-        with suppress(sending.TransientSendError):
+        if timezone.now() >= until:
+            return
+        try:
             sending.deliver(secret)
+        except Exception:  # the secret's row holds the outcome (given back or failed)
+            logger.warning("Mail: a waiting task could not send secret %s", secret, exc_info=True)
+            return

@@ -289,9 +289,10 @@ MAIL_RETRY_BASE_SECONDS = env.int("MAIL_RETRY_BASE_SECONDS", default=60)
 MAIL_RETRY_MAX_SECONDS = env.int("MAIL_RETRY_MAX_SECONDS", default=3600)
 MAIL_PAUSE_SECONDS = env.int("MAIL_PAUSE_SECONDS", default=300)
 MAIL_BROKER_RETRY_SECONDS = env.int("MAIL_BROKER_RETRY_SECONDS", default=30)
-# A send task waits while more than MAIL_BURST_MESSAGES transactional messages are written per
-# MAIL_BURST_SECONDS (a registration rush), at most until its message is MAIL_BURST_MAX_WAIT
-# seconds old; messages with a secret never wait (mail/bursts.py). 0 messages turns it off.
+# A send task waits while at least MAIL_BURST_MESSAGES transactional messages were written in the
+# last MAIL_BURST_SECONDS (a registration rush), at most until its message is MAIL_BURST_MAX_WAIT
+# seconds old (far below CELERY_TASK_SOFT_TIME_LIMIT); messages with a secret never wait
+# (mail/bursts.py). 0 messages turns it off.
 MAIL_BURST_MESSAGES = env.int("MAIL_BURST_MESSAGES", default=20)
 MAIL_BURST_SECONDS = env.int("MAIL_BURST_SECONDS", default=1)
 MAIL_BURST_MAX_WAIT = env.int("MAIL_BURST_MAX_WAIT", default=30)

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core import mail
+from django.db import OperationalError
 from django.utils import timezone
 
 from mail import bursts, tasks
@@ -100,6 +101,46 @@ def test_a_secret_written_during_a_burst_is_sent_by_the_task_that_waits(db, monk
     assert [sent.to for sent in mail.outbox] == [[codes[0].recipient]]
     # Its own task, queued behind the burst's, finds it sent.
     assert not tasks.send_message(codes[0].pk)
+
+
+def test_a_secret_that_fails_ends_the_round_not_the_waiting_task(db, monkeypatch):
+    tried = []
+
+    def database_gone(pk):
+        tried.append(pk)
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(bursts.sending, "deliver", database_gone)
+    clock = Clock(monkeypatch)
+    message = _write(5, clock.now)[0]
+    _write(2, clock.now, prefix="code", sensitive=True)
+    assert bursts.wait_for_quiet(message.pk, sleep=clock.sleep) == pytest.approx(1.0)
+    # The first secret tried in each look while the wait lasted; its error ended each round.
+    assert len(tried) >= 2 and len(set(tried)) == 1
+
+
+def test_secrets_are_sent_only_while_the_task_would_wait(db, monkeypatch, settings):
+    settings.MAIL_BURST_SECONDS = 60
+    sent = []
+    clock = Clock(monkeypatch)
+
+    def slow_server(pk):  # each secret takes two seconds to go out
+        sent.append(pk)
+        clock.now += dt.timedelta(seconds=2)
+
+    monkeypatch.setattr(bursts.sending, "deliver", slow_server)
+    message = _write(5, clock.now)[0]
+    _write(5, clock.now, prefix="code", sensitive=True)
+    bursts.wait_for_quiet(message.pk, sleep=clock.sleep)
+    # The wait ends three seconds after the message was written: two secrets were begun by then.
+    assert len(sent) == 2
+
+
+def test_a_message_no_longer_pending_does_not_wait(db, monkeypatch):
+    clock = Clock(monkeypatch)
+    message = _write(5, clock.now)[0]
+    outbox.withdraw_pending([message.idempotency_key])
+    assert bursts.wait_for_quiet(message.pk, sleep=clock.sleep) == 0
 
 
 def test_waiting_is_off_with_no_burst_size(db, monkeypatch, settings):
