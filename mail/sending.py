@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import OperationalError, transaction
@@ -158,6 +159,16 @@ def deliver(pk: int, connection=None) -> bool:
     message = _claim(pk)
     if message is None:
         return False
+    try:
+        return _deliver_claimed(message, connection)
+    except SoftTimeLimitExceeded:
+        # The task's time ran out (a hanging SMTP server), which says nothing about the message:
+        # pending again after the back-off, never failed as a bad message would be.
+        claims.give_back(MESSAGES, [message.pk], "The send task ran out of time.")
+        raise
+
+
+def _deliver_claimed(message: OutgoingMessage, connection) -> bool:
     if not _still_wanted(message):
         _close(message, Status.WITHDRAWN, _UNWANTED, notice=_REMOVED_SECRET)
         return False
@@ -171,12 +182,16 @@ def deliver(pk: int, connection=None) -> bool:
         except OperationalError as exc:  # the database, not the message: try again later
             claims.give_back(MESSAGES, [message.pk], smtp.describe(exc))
             raise TransientSendError(str(exc)) from exc
+        except SoftTimeLimitExceeded:
+            raise
         except Exception as exc:  # a bug or bad data: failed for an organizer to look at, not looped
             _fail(message, exc)
             return False
     rendered = _RENDERED_FIELDS if message.rendered_when_sent else []
     try:
         (connection or get_connection()).send_messages([_as_email(message)])
+    except SoftTimeLimitExceeded:
+        raise
     except Exception as exc:  # what it means is smtp.classify's, the same as for newsletters
         if rendered:
             message.save(update_fields=rendered)

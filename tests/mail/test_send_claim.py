@@ -5,9 +5,11 @@ import threading
 import time
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from mail import sending
 from mail import services as outbox
@@ -43,8 +45,6 @@ def test_a_message_claimed_or_sent_already_is_not_sent_again(db):
 
 def test_while_sending_is_paused_a_message_waits_for_the_pause_not_longer_nor_less(db):
     import datetime as dt
-
-    from django.utils import timezone
 
     from mail.models import SendingPause
 
@@ -130,3 +130,17 @@ def test_a_confirmation_the_server_refused_keeps_what_was_tried(member):
     message.refresh_from_db()
     assert message.status == Status.PENDING and message.subject == "Registration confirmed: Charging meeting"
     assert "Charging meeting" in message.body_text and message.attachments
+
+
+class _HangingServer:
+    def send_messages(self, messages):
+        raise SoftTimeLimitExceeded()  # what Celery raises in the task when its soft limit passes
+
+
+def test_a_send_task_out_of_time_gives_its_message_back_and_does_not_fail_it(db):
+    message = _written()
+    with pytest.raises(SoftTimeLimitExceeded):
+        sending.deliver(message.pk, connection=_HangingServer())
+    message.refresh_from_db()
+    assert message.status == Status.PENDING and message.next_attempt_at > timezone.now()
+    assert message.last_error == "The send task ran out of time."
