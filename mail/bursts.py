@@ -13,7 +13,8 @@ other task queued behind a waiting one waits with it; all processes are presumed
 clock, as the outbox's back-offs already do.) A message with a secret (a sign-in code, a
 password-reset link) never waits: the member is at the screen for it, and since its task may be
 queued behind the burst's, a task that waits sends such messages as they arrive. Waiting is a
-sleep between reads, not a retry: the task keeps its message and nothing is published again."""
+sleep between reads, not a retry: the task keeps its message and nothing is published again.
+A newsletter's task yields the same way before each batch (`yield_to_burst`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.db.models import Exists
+from django.db.models import Exists, QuerySet
 from django.utils import timezone
 
 from . import sending
@@ -36,20 +37,27 @@ _POLL_SECONDS = 0.25
 _SECRETS_AT_ONCE = 20
 
 
+def _burst_rows(now: dt.datetime) -> QuerySet:
+    """Not empty when at least MAIL_BURST_MESSAGES messages were written in the last
+    MAIL_BURST_SECONDS: the last of that many, so that none are counted beyond it."""
+    since = now - dt.timedelta(seconds=settings.MAIL_BURST_SECONDS)
+    limit = settings.MAIL_BURST_MESSAGES
+    recent = OutgoingMessage.objects.filter(created_at__gt=since).order_by("created_at")
+    return recent[limit - 1 : limit]
+
+
+def _secrets_due(now: dt.datetime) -> QuerySet:
+    return OutgoingMessage.objects.due(now).filter(sensitive=True)
+
+
 def _look(pk: int, now: dt.datetime) -> tuple[dt.datetime, bool, bool, bool] | None:
     """In one query: when message `pk` was written, whether it has a secret, whether a burst is
     on now, and whether a message with a secret is waiting to be sent. None when the message is
     no longer pending (withdrawn, sent or claimed meanwhile): nothing to wait for."""
-    since = now - dt.timedelta(seconds=settings.MAIL_BURST_SECONDS)
-    limit = settings.MAIL_BURST_MESSAGES
-    # "At least `limit` messages" without counting them all: whether the `limit`-th exists.
-    recent = OutgoingMessage.objects.filter(created_at__gt=since).order_by("created_at")
-    burst = Exists(recent[limit - 1 : limit])
-    secret_due = Exists(OutgoingMessage.objects.due(now).filter(sensitive=True))
     return (
         OutgoingMessage.objects.pending()
         .filter(pk=pk)
-        .values_list("created_at", "sensitive", burst, secret_due)
+        .values_list("created_at", "sensitive", Exists(_burst_rows(now)), Exists(_secrets_due(now)))
         .first()
     )
 
@@ -78,14 +86,36 @@ def wait_for_quiet(pk: int, *, sleep=None) -> float:
             waited += pause
 
 
+def yield_to_burst(*, sleep=None) -> float:
+    """For a sender of many messages (a newsletter's batches), before a batch: wait while a
+    burst is on, at most MAIL_BURST_MAX_WAIT seconds, sending meanwhile the messages with a
+    secret that arrive. Returns the seconds waited."""
+    if settings.MAIL_BURST_MESSAGES <= 0:
+        return 0.0
+    sleep = sleep or time.sleep
+    latest = timezone.now() + dt.timedelta(seconds=settings.MAIL_BURST_MAX_WAIT)
+    waited = 0.0
+    while True:
+        now = timezone.now()
+        if now >= latest:
+            return waited
+        if not _burst_rows(now).exists():
+            return waited
+        if _secrets_due(now).exists():
+            _send_secrets(now, until=latest)
+        pause = min(_POLL_SECONDS, (latest - timezone.now()).total_seconds())
+        if pause > 0:
+            sleep(pause)
+            waited += pause
+
+
 def _send_secrets(now: dt.datetime, until: dt.datetime) -> None:
     """The messages with a secret that are due, sent by a task waiting for a burst to end: their
     own tasks may be queued behind the burst's and would wait with them. Each is claimed as its
     own task claims it, so it goes once. A failed attempt is its own task's to retry, and ends
     the round: the waiting task's own message is not failed for another's error, and a slow
     SMTP server keeps it no longer than its wait (the task's time limit is far beyond)."""
-    due = OutgoingMessage.objects.due(now).filter(sensitive=True).order_by("pk")
-    for secret in due.values_list("pk", flat=True)[:_SECRETS_AT_ONCE]:
+    for secret in _secrets_due(now).order_by("pk").values_list("pk", flat=True)[:_SECRETS_AT_ONCE]:
         if timezone.now() >= until:
             return
         try:

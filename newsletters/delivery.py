@@ -39,7 +39,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mail import claims, publishing, smtp
+from mail import bursts, claims, publishing, smtp
 from members.errors import RuleError
 
 from . import pacing, rendering
@@ -253,18 +253,24 @@ def _claim(edition_id: int, size: int) -> list[int]:
         return claims.claim(DELIVERIES, Delivery.objects.filter(edition_id=edition_id), size, now)
 
 
-def send_batch(edition_id: int, batch_size: int | None = None, seconds: float = 0) -> BatchResult:
+def send_batch(
+    edition_id: int, batch_size: int | None = None, seconds: float = 0, *, yield_to_bursts: bool = False
+) -> BatchResult:
     """Claim up to `batch_size` (NEWSLETTER_BATCH_SIZE when None) pending deliveries of a
     sending edition and send them; then claim and send the next batch, and so on while `seconds`
     have not passed (0: one batch). Every batch of the call goes over the same SMTP connection,
     renderer and marks' connection, so a task that sends many batches pays for them once. Each
-    outcome is committed right after its message."""
+    outcome is committed right after its message. With `yield_to_bursts` (in a worker), each
+    batch first waits for a burst of transactional email being written to end, as a
+    confirmation's send task does (mail/bursts.py), at most MAIL_BURST_MAX_WAIT seconds."""
     result = BatchResult()
     edition = Edition.objects.filter(pk=edition_id, status=SENDING).first()
     if edition is None:
         return result
     size = pacing.configured_batch_size(batch_size)
     until = time.monotonic() + seconds
+    if yield_to_bursts:
+        bursts.yield_to_burst()
     claimed = _claim(edition_id, size)
     if claimed:
         with claims.marks_without_flush(), _Sender(edition) as sender:
@@ -273,6 +279,8 @@ def send_batch(edition_id: int, batch_size: int | None = None, seconds: float = 
                 sender.send(claimed, result)
                 if result.interrupted or time.monotonic() >= until:
                     break
+                if yield_to_bursts:
+                    bursts.yield_to_burst()
                 claimed = _claim(edition_id, size)
     result.pending = Delivery.objects.filter(edition_id=edition_id, status=Status.PENDING).count()
     _finish_if_done(edition_id)

@@ -22,7 +22,9 @@ def send_edition_batch(self, edition_id: int, batch_size: int | None = None) -> 
     messages went out."""
     sent = 0
     while True:
-        result = delivery.send_batch(edition_id, batch_size, seconds=pacing.TASK_SECONDS)
+        result = delivery.send_batch(
+            edition_id, batch_size, seconds=pacing.TASK_SECONDS, yield_to_bursts=not self.request.is_eager
+        )
         sent += result.sent
         if not result.more:
             return sent

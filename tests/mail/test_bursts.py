@@ -160,3 +160,38 @@ def test_the_send_task_waits_in_a_worker_and_not_inline(db, monkeypatch):
     # In a worker it waits for the burst to end, then sends.
     assert tasks.send_message(second.pk)
     assert sum(clock.slept) == pytest.approx(1.0) and len(mail.outbox) == 2
+
+
+@pytest.fixture
+def edition_sending(monkeypatch):
+    from newsletters import delivery
+    from tests.newsletters.editions import make_edition, make_subscriber, start_sending
+
+    # The test calls the batches itself: nothing is published after "send now".
+    monkeypatch.setattr(delivery, "publish_start", lambda: True)
+    monkeypatch.setattr(delivery, "_publish_batches", lambda edition_id, count: None)
+    for n in range(3):
+        make_subscriber(f"reader{n}@example.org")
+    return start_sending(make_edition())
+
+
+def test_a_newsletter_batch_in_a_worker_waits_for_a_burst_before_it_sends(db, monkeypatch, edition_sending):
+    from newsletters import tasks as newsletter_tasks
+
+    sent_when_slept = []
+    clock = Clock(monkeypatch, each_sleep=lambda now: sent_when_slept.append(len(mail.outbox)))
+    monkeypatch.setattr(bursts.time, "sleep", clock.sleep)
+    _write(5, clock.now)
+    newsletter_tasks.send_edition_batch(edition_sending.pk)
+    assert sum(clock.slept) == pytest.approx(1.0) and set(sent_when_slept) == {0}
+    assert len(mail.outbox) == 3
+
+
+def test_a_newsletter_batch_inline_does_not_wait(db, monkeypatch, edition_sending):
+    from newsletters import tasks as newsletter_tasks
+
+    clock = Clock(monkeypatch)
+    monkeypatch.setattr(bursts.time, "sleep", clock.sleep)
+    _write(5, clock.now)
+    newsletter_tasks.send_edition_batch.delay(edition_sending.pk)
+    assert clock.slept == [] and len(mail.outbox) == 3
