@@ -22,6 +22,7 @@ import datetime as dt
 import logging
 import time
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db.models import Exists, QuerySet
 from django.utils import timezone
@@ -67,23 +68,15 @@ def wait_for_quiet(pk: int, *, sleep=None) -> float:
     sending meanwhile the messages with a secret that arrive. Returns the seconds waited."""
     if settings.MAIL_BURST_MESSAGES <= 0:
         return 0.0
-    sleep = sleep or time.sleep
-    waited = 0.0
-    while True:
-        now = timezone.now()
-        look = _look(pk, now)
-        if look is None:
-            return waited
-        written_at, secret, burst, secret_due = look
-        latest = written_at + dt.timedelta(seconds=settings.MAIL_BURST_MAX_WAIT)
-        if secret or not burst or now >= latest:
-            return waited
-        if secret_due:
-            _send_secrets(now, until=latest)
-        pause = min(_POLL_SECONDS, (latest - timezone.now()).total_seconds())
-        if pause > 0:
-            sleep(pause)
-            waited += pause
+
+    def look(now: dt.datetime) -> tuple[dt.datetime, bool, bool] | None:
+        row = _look(pk, now)
+        if row is None or row[1]:  # gone, or a secret: nothing to wait for
+            return None
+        written_at, _secret, burst, secret_due = row
+        return written_at + dt.timedelta(seconds=settings.MAIL_BURST_MAX_WAIT), burst, secret_due
+
+    return _wait_while_burst(look, sleep or time.sleep)
 
 
 def yield_to_burst(*, sleep=None) -> float:
@@ -92,16 +85,28 @@ def yield_to_burst(*, sleep=None) -> float:
     secret that arrive. Returns the seconds waited."""
     if settings.MAIL_BURST_MESSAGES <= 0:
         return 0.0
-    sleep = sleep or time.sleep
     latest = timezone.now() + dt.timedelta(seconds=settings.MAIL_BURST_MAX_WAIT)
+
+    def look(now: dt.datetime) -> tuple[dt.datetime, bool, bool]:
+        burst = _burst_rows(now).exists()
+        return latest, burst, burst and _secrets_due(now).exists()
+
+    return _wait_while_burst(look, sleep or time.sleep)
+
+
+def _wait_while_burst(look, sleep) -> float:
+    """Sleep between looks while `look(now)` says (wait until, burst on, a secret due) that a
+    burst is on and the time has not come; None ends the wait. Returns the seconds waited."""
     waited = 0.0
     while True:
         now = timezone.now()
-        if now >= latest:
+        seen = look(now)
+        if seen is None:
             return waited
-        if not _burst_rows(now).exists():
+        latest, burst, secret_due = seen
+        if not burst or now >= latest:
             return waited
-        if _secrets_due(now).exists():
+        if secret_due:
             _send_secrets(now, until=latest)
         pause = min(_POLL_SECONDS, (latest - timezone.now()).total_seconds())
         if pause > 0:
@@ -120,6 +125,8 @@ def _send_secrets(now: dt.datetime, until: dt.datetime) -> None:
             return
         try:
             sending.deliver(secret)
+        except SoftTimeLimitExceeded:
+            raise  # the task's own time is up: deliver has given the secret back
         except Exception:  # the secret's row holds the outcome (given back or failed)
             logger.warning("Mail: a waiting task could not send secret %s", secret, exc_info=True)
             return
