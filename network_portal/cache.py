@@ -2,8 +2,8 @@
 
 Django's `set` counts the table's rows (to cull past MAX_ENTRIES), then reads the key, writes it
 and commits: five round trips, and the count reads the whole table (up to 10,000 stored pages).
-Every registration sets two keys after its commit (the rate limit's counter and the version of
-the public pages), so in a rush those round trips were a large part of each registration.
+Every registration sets a key after its commit (the version of the public pages), so in a rush
+those round trips were a large part of each registration.
 Here `set` is one INSERT ... ON CONFLICT DO UPDATE (PostgreSQL and SQLite), and the rows are
 counted on a cache's first set and then every CULL_CHECK_EVERY sets: a table may outgrow
 MAX_ENTRIES by that many per process until the next count culls it. Everything else (`add`,

@@ -175,11 +175,35 @@ class RegistrationLog(models.Model):
     )
     detail = models.CharField(_("detail"), max_length=300, blank=True)
     at = models.DateTimeField(_("at"), default=timezone.now)
+    # A change the member or a coordinator made, counted for both against the limit on
+    # registration changes (events.services.throttle) in the transaction that makes it; with it
+    # the member whose registration it is, so that reading the counts needs no join.
+    counted = models.BooleanField(_("counted towards the limit on changes"), default=False, editable=False)
+    member = models.ForeignKey(
+        User,
+        # The history stays with the anonymized registration when the account is erased.
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("member"),
+    )
 
     class Meta:
         verbose_name = _("registration log entry")
         verbose_name_plural = _("registration log")
         ordering = ["at", "pk"]
+        indexes = [
+            # The limit reads a person's recent counted changes, as the one who made them and as
+            # the member they were made for.
+            models.Index(
+                fields=["actor", "at"], condition=Q(counted=True), name="registrationlog_counted_by"
+            ),
+            models.Index(
+                fields=["member", "at"], condition=Q(counted=True), name="registrationlog_counted_for"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -71,8 +71,18 @@ def log_change(
     detail: str = "",
     notify: bool = True,
     first: bool = False,
+    counted: bool = False,
 ) -> None:
-    log = RegistrationLog(registration=registration, action=action, actor=actor, detail=detail)
+    """Record a change to the registration; `counted` counts it against the limit on changes
+    (throttle.check says whether it does)."""
+    log = RegistrationLog(
+        registration=registration,
+        action=action,
+        actor=actor,
+        detail=detail,
+        counted=counted,
+        member_id=registration.user_id if counted else None,
+    )
     # Without post_save, whose only receiver marks public pages changed after the commit: no
     # page shows a log, and the change logged has done so (lock_event, or its own save).
     RegistrationLog.objects.bulk_create([log])
@@ -170,8 +180,13 @@ def register(
     )
     # Without post_save, as in log_change: the lock has marked public pages changed already.
     Registration.objects.bulk_create([registration])
-    log_change(registration, Action.WAITLISTED if reason else Action.CONFIRMED, actor or member, first=True)
-    allowed.count()
+    log_change(
+        registration,
+        Action.WAITLISTED if reason else Action.CONFIRMED,
+        actor or member,
+        first=True,
+        counted=allowed.counted,
+    )
     return registration
 
 
@@ -214,8 +229,7 @@ def cancel(
     registration.wait_reason = Reason.NONE
     registration.calendar_sequence += 1
     registration.save(update_fields=["status", "cancelled_at", "wait_reason", "calendar_sequence"])
-    log_change(registration, Action.CANCELLED, actor)
-    allowed.count()
+    log_change(registration, Action.CANCELLED, actor, counted=allowed.counted)
     return promote_locked(event, at, actor=None)
 
 
@@ -268,8 +282,13 @@ def move(
     elif not was_confirmed:
         registration.confirmed_at = at
     registration.save()
-    log_change(registration, Action.MOVED, actor, detail=f"{old_label} → {occasion.display_label}")
-    allowed.count()
+    log_change(
+        registration,
+        Action.MOVED,
+        actor,
+        detail=f"{old_label} → {occasion.display_label}",
+        counted=allowed.counted,
+    )
     if was_confirmed:
         promote_locked(event, at, actor=None)
     return registration

@@ -2,80 +2,89 @@
 REGISTRATION_RATE_WINDOW seconds per person).
 
 Every change writes emails with a calendar file to the member, so registering and cancelling in
-a loop would flood their mailbox (hole 9 of issue 8). The counters are the times of recent
-changes in the cache, a sliding window that every cache backend keeps the same way (the
-database cache resets a key's expiry on incr, which would stretch a fixed one).
+a loop would flood their mailbox (hole 9 of issue 8). A change is counted where it is recorded:
+its entry in the registration log is marked `counted`, in the transaction that makes the change,
+for the member whose registration it is and for whoever made it (a coordinator). So a change
+that rolls back is not counted and one that commits always is; no cache that culls its entries
+or fails can lose a count, and a registration writes nothing for the limit after its commit.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import ngettext
 
 from members.models import User
 
 from ..errors import RegistrationError
+from ..models import RegistrationLog
 from ..permissions import organizes
 
 
 @dataclass(frozen=True)
 class AllowedChange:
-    """A change the limit lets through; `count` it once it is made (a refused one is not)."""
+    """A change the limit lets through: its log entry is `counted` when the limit applies."""
 
-    keys: list[str]
-    now: float
-
-    def count(self) -> None:
-        """Count the change when its transaction commits: the cache's writes (statements of their
-        own with the database cache) stay out of the event's lock, which every registration in a
-        rush waits for, and a change that rolls back is not counted. A cache that fails then
-        costs a count, never the change that has committed."""
-        if self.keys:
-            transaction.on_commit(self._write, robust=True)
-
-    def _write(self) -> None:
-        for key in self.keys:
-            cache.set(key, [*_recent_changes(key, self.now), self.now], settings.REGISTRATION_RATE_WINDOW)
+    counted: bool
 
 
 def check(member: User | None, actor: User | None, event_id: int, *, enabled: bool = True) -> AllowedChange:
     """Refuse a change past the limit for the member whose registration it is or whoever acts
-    for them (a coordinator). Organizers are not limited, nor is a change with `enabled` off."""
-    keys = _rate_keys(member, actor, event_id) if enabled else []
-    now = time.time()
+    for them (a coordinator). Organizers are not limited, nor is a change with `enabled` off.
+    Called before the event's lock, so that a refused flood never waits for it."""
+    people = _limited_people(member, actor, event_id) if enabled else []
+    if not people:
+        return AllowedChange(counted=False)
+    now = timezone.now()
+    window = dt.timedelta(seconds=settings.REGISTRATION_RATE_WINDOW)
     limit = settings.REGISTRATION_RATE_LIMIT
-    for key in keys:
-        recent = _recent_changes(key, now)
-        if len(recent) >= limit:
-            # Free again when enough of the recent changes have left the window.
-            free_at = recent[len(recent) - limit] + settings.REGISTRATION_RATE_WINDOW
-            minutes = max(1, math.ceil((free_at - now) / 60))
-            raise RegistrationError(
-                ngettext(
-                    "Too many registration changes in a short time. Please try again in %(minutes)d minute.",
-                    "Too many registration changes in a short time. Please try again in %(minutes)d minutes.",
-                    minutes,
-                )
-                % {"minutes": minutes},
-                "rate_limited",
+    over = [person for person, count in _counts(people, since=now - window).items() if count >= limit]
+    if over:
+        # Free again when enough of the recent changes have left the window.
+        recent = _recent_changes(over[0], since=now - window)
+        free_at = (recent[-limit] + window) if len(recent) >= limit else now  # erased since: free soon
+        minutes = max(1, math.ceil((free_at - now).total_seconds() / 60))
+        raise RegistrationError(
+            ngettext(
+                "Too many registration changes in a short time. Please try again in %(minutes)d minute.",
+                "Too many registration changes in a short time. Please try again in %(minutes)d minutes.",
+                minutes,
             )
-    return AllowedChange(keys, now)
+            % {"minutes": minutes},
+            "rate_limited",
+        )
+    return AllowedChange(counted=True)
 
 
-def _rate_keys(member: User | None, actor: User | None, event_id: int) -> list[str]:
-    """The counters a change is checked against and counted on: the member whose registration
-    it is, and whoever acts for them (a coordinator). Organizers are not limited."""
+def _limited_people(member: User | None, actor: User | None, event_id: int) -> list[int]:
+    """Whom a change is checked and counted for: the member whose registration it is, and
+    whoever acts for them (a coordinator). Organizers are not limited."""
     if not settings.REGISTRATION_RATE_LIMIT or organizes(actor, event_id):
         return []
-    people = {person.pk for person in (member, actor) if person is not None}
-    return [f"registration-changes:{pk}" for pk in sorted(people)]
+    return sorted({person.pk for person in (member, actor) if person is not None})
 
 
-def _recent_changes(key: str, now: float) -> list[float]:
-    return sorted(moment for moment in cache.get(key, []) if moment > now - settings.REGISTRATION_RATE_WINDOW)
+def _counts(people: list[int], since: dt.datetime) -> dict[int, int]:
+    """How many counted changes each person made, or had made to their registrations, since
+    `since` (a change the member made to their own registration counts once). In SQL written
+    out: every change of a rush asks before its lock, and the ORM would compile it each time."""
+    marks = ", ".join(["%s"] * len(people))
+    sql = f"""SELECT actor_id, member_id FROM {RegistrationLog._meta.db_table}
+        WHERE counted AND at > %s AND (actor_id IN ({marks}) OR member_id IN ({marks}))"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(since), *people, *people])
+        rows = cursor.fetchall()
+    return {person: sum(person in row for row in rows) for person in people}
+
+
+def _recent_changes(person: int, since: dt.datetime) -> list[dt.datetime]:
+    """The times of what `_counts` counts for one person, oldest first (for the message)."""
+    counted = RegistrationLog.objects.filter(counted=True, at__gt=since)
+    return sorted(counted.filter(Q(actor_id=person) | Q(member_id=person)).values_list("at", flat=True))

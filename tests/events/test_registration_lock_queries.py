@@ -91,14 +91,19 @@ def test_a_second_press_returns_the_first_registration_within_the_count(member):
     assert len(locked) == 4, "\n".join(locked)
 
 
-def test_with_the_production_cache_the_rate_limit_writes_after_the_lock(member, settings):
-    """Production keeps the rate limit's counters in the database cache (CACHE_URL=dbcache://),
-    on the same connection: its write waits for the commit, out of the lock every other
-    registration of the event queues for."""
+def test_the_rate_limit_reads_once_before_the_lock_and_writes_nothing_of_its_own(member, settings):
+    """The limit is one read before the lock (a refused flood never waits for it) and is
+    counted in the log entry the change writes anyway: nothing in the cache, no statement of
+    its own under the lock or after the commit."""
     settings.CACHES = DATABASE_CACHE
     call_command("createcachetable", verbosity=0)
     occasion = factories.event().occasions.get()
-    registration, locked = _register(member, occasion)
+    with CaptureQueriesContext(connection) as queries:
+        registration = registrations.register(member, occasion)
     assert registration.status == Registration.Status.CONFIRMED
+    sql = [query["sql"] for query in queries.captured_queries]
+    locked = _under_lock(queries)
+    before = sql[: len(sql) - len(locked)]
     assert len(locked) == UNDER_LOCK, "\n".join(locked)
-    assert not [statement for statement in locked if "lock_cache" in statement]
+    assert [statement for statement in before if "events_registrationlog" in statement], before
+    assert not [statement for statement in sql if "lock_cache" in statement]

@@ -1,7 +1,6 @@
 """The database cache production uses (CACHE_URL=dbcache://): Django's, with `set` as one
-statement. Every registration writes two keys after its commit (the rate limit's counter and the
-version of the public pages); Django's `set` counted the table's rows and then read, wrote and
-committed, five round trips for each."""
+statement. Every registration writes a key after its commit (the version of the public pages);
+Django's `set` counted the table's rows and then read, wrote and committed, five round trips."""
 
 import pytest
 from django.core.cache import caches
