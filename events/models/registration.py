@@ -200,8 +200,9 @@ class RegistrationLog(models.Model):
             models.Index(
                 fields=["actor", "at"], condition=Q(counted=True), name="registrationlog_counted_by"
             ),
+            # Set only on counted entries; also what erasing an account sets to NULL through.
             models.Index(
-                fields=["member", "at"], condition=Q(counted=True), name="registrationlog_counted_for"
+                fields=["member", "at"], condition=Q(member__isnull=False), name="registrationlog_counted_for"
             ),
         ]
 

@@ -47,9 +47,9 @@ def check(member: User | None, actor: User | None, event_id: int, *, enabled: bo
     limit = settings.REGISTRATION_RATE_LIMIT
     over = [person for person, count in _counts(people, since=now - window).items() if count >= limit]
     if over:
-        # Free again when enough of the recent changes have left the window.
-        recent = _recent_changes(over[0], since=now - window)
-        free_at = (recent[-limit] + window) if len(recent) >= limit else now  # erased since: free soon
+        # Free again when enough of each one's recent changes have left the window: for a
+        # coordinator acting for a member, the later of the two.
+        free_at = max(_free_at(person, now, window, limit) for person in over)
         minutes = max(1, math.ceil((free_at - now).total_seconds() / 60))
         raise RegistrationError(
             ngettext(
@@ -82,6 +82,11 @@ def _counts(people: list[int], since: dt.datetime) -> dict[int, int]:
         cursor.execute(sql, [connection.ops.adapt_datetimefield_value(since), *people, *people])
         rows = cursor.fetchall()
     return {person: sum(person in row for row in rows) for person in people}
+
+
+def _free_at(person: int, now: dt.datetime, window: dt.timedelta, limit: int) -> dt.datetime:
+    recent = _recent_changes(person, since=now - window)
+    return (recent[-limit] + window) if len(recent) >= limit else now  # erased since: free now
 
 
 def _recent_changes(person: int, since: dt.datetime) -> list[dt.datetime]:

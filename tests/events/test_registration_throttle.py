@@ -275,3 +275,18 @@ def test_changes_by_organizers_and_promotions_are_not_counted(member, colleague,
     event_registrations.move(waiting, second, actor=member)  # the member's second change
     with pytest.raises(RegistrationError, match="Too many registration changes"):
         event_registrations.cancel(waiting, actor=member)
+
+
+def test_a_coordinator_over_the_limit_for_a_member_is_told_the_later_time(member, colleague, settings):
+    settings.REGISTRATION_RATE_LIMIT, settings.REGISTRATION_RATE_WINDOW = 2, 600
+    colleague.is_organization_coordinator = True
+    colleague.save(update_fields=["is_organization_coordinator"])
+    assert member.pk < colleague.pk  # the member's own time, the earlier one, is looked at first
+    registration = event_registrations.register(member, factories.event().occasions.get())
+    event_registrations.cancel(registration, actor=member)
+    RegistrationLog.objects.update(at=timezone.now() - dt.timedelta(seconds=590))  # free in a minute
+    # The coordinator's own two changes, just now: free in ten minutes.
+    own = event_registrations.register(colleague, factories.event().occasions.get())
+    event_registrations.cancel(own, actor=colleague)
+    with pytest.raises(RegistrationError, match="try again in 10 minutes"):
+        event_registrations.register(member, factories.event().occasions.get(), actor=colleague)

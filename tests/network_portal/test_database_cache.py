@@ -50,9 +50,9 @@ def test_set_is_one_statement_outside_a_transaction(cache):
     cache.set("warm", 1)  # the first set of a cache counts its rows (see culling below)
     for value in ([1.5], [1.5, 2.5]):  # a new key, then the same key again
         with CaptureQueriesContext(connection) as queries:
-            cache.set("registration-changes:7", value, 60)
+            cache.set("counter:7", value, 60)
         assert len(queries.captured_queries) == 1, [query["sql"] for query in queries.captured_queries]
-        assert cache.get("registration-changes:7") == value
+        assert cache.get("counter:7") == value
 
 
 def test_it_keeps_what_djangos_database_cache_promises(cache):
