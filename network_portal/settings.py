@@ -126,6 +126,11 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
     # Django's, with a write in one statement (network_portal/cache.py).
     CACHES["default"]["BACKEND"] = "network_portal.cache.DatabaseCache"
+if CACHES["default"]["BACKEND"].endswith(("DatabaseCache", "LocMemCache")):
+    # Sign-in's rate limits count here. Django culls a third of such a cache's entries once it
+    # holds more than MAX_ENTRIES (300 unless set), which a busy hour of sign-ins reaches, and a
+    # culled counter lets its attempts start again; expired entries go first.
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": 100_000, **CACHES["default"].get("OPTIONS", {})}
 # Public pages for visitors without a session are served from that cache for at most this many
 # seconds, and anew as soon as their content changes (network_portal.page_cache); 0 turns it off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)

@@ -81,3 +81,35 @@ def test_it_still_culls_past_max_entries(cache):
         rows = cursor.fetchone()[0]
     assert rows <= 30 + CULL_CHECK_EVERY
     assert small.get("page:199") == 199
+
+
+def test_a_counter_survives_a_busy_hour_with_the_production_settings(settings):
+    """Sign-in's rate limits (allauth) count in the default cache; with Django's MAX_ENTRIES of
+    300 a few hundred other keys culled a third of the counters."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {"PATH": os.environ["PATH"], "DEBUG": "true", "CACHE_URL": "dbcache://portal_cache"}
+    code = "import json; from django.conf import settings as s; print(json.dumps(s.CACHES['default']))"
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    production = json.loads(out.strip().splitlines()[-1])
+    settings.CACHES = {"default": {**production, "LOCATION": "test_cache_busy"}}
+    call_command("createcachetable", verbosity=0)
+    counter = caches["default"]
+    try:
+        counter.set("allauth:login_failed:someone", [1, 2, 3], 600)
+        for index in range(1_000):
+            counter.set(f"other:{index}", index, 600)
+        assert counter.get("allauth:login_failed:someone") == [1, 2, 3]
+    finally:
+        counter.clear()
