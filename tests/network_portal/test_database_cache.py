@@ -2,6 +2,12 @@
 statement. Every registration writes a key after its commit (the version of the public pages);
 Django's `set` counted the table's rows and then read, wrote and committed, five round trips."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.cache import caches
 from django.core.management import call_command
@@ -27,23 +33,23 @@ def cache(settings):
     caches["small"].clear()
 
 
-def test_production_settings_choose_it():
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
+def _production_caches() -> dict:
+    """CACHES as the production settings make them from CACHE_URL=dbcache://portal_cache."""
     env = {"PATH": os.environ["PATH"], "DEBUG": "true", "CACHE_URL": "dbcache://portal_cache"}
-    code = (
-        "from django.conf import settings as s; "
-        "print(s.CACHES['default']['BACKEND'], s.CACHES['pages']['BACKEND'])"
-    )
+    code = "import json; from django.conf import settings as s; print(json.dumps(s.CACHES))"
     out = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, check=True,
         env={**env, "DJANGO_SETTINGS_MODULE": "network_portal.settings"},
-    ).stdout.split()  # fmt: skip
-    assert out == ["network_portal.cache.DatabaseCache"] * 2
+    ).stdout  # fmt: skip
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_production_settings_choose_it():
+    production = _production_caches()
+    assert [production[alias]["BACKEND"] for alias in ("default", "pages")] == [
+        "network_portal.cache.DatabaseCache"
+    ] * 2
 
 
 def test_set_is_one_statement_outside_a_transaction(cache):
@@ -86,23 +92,7 @@ def test_it_still_culls_past_max_entries(cache):
 def test_a_counter_survives_a_busy_hour_with_the_production_settings(settings):
     """Sign-in's rate limits (allauth) count in the default cache; with Django's MAX_ENTRIES of
     300 a few hundred other keys culled a third of the counters."""
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    env = {"PATH": os.environ["PATH"], "DEBUG": "true", "CACHE_URL": "dbcache://portal_cache"}
-    code = "import json; from django.conf import settings as s; print(json.dumps(s.CACHES['default']))"
-    out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    production = json.loads(out.strip().splitlines()[-1])
+    production = _production_caches()["default"]
     settings.CACHES = {"default": {**production, "LOCATION": "test_cache_busy"}}
     call_command("createcachetable", verbosity=0)
     counter = caches["default"]
