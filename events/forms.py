@@ -94,8 +94,20 @@ def topic_title(topic: dict) -> str:
     return f"{settings.NETWORK_NAME}: {chosen}" if chosen else settings.NETWORK_NAME
 
 
+class _OccasionField(forms.ModelChoiceField):
+    """A choice of occasion that takes the occasion the view read already (with its event, in
+    the one query before the registration's lock) without reading it again."""
+
+    read: Occasion | None = None
+
+    def to_python(self, value):
+        if self.read is not None and str(value) == str(self.read.pk):
+            return self.read
+        return super().to_python(value)
+
+
 class RegistrationForm(forms.Form):
-    occasion = forms.ModelChoiceField(
+    occasion = _OccasionField(
         label=_("Occasion"),
         queryset=Occasion.objects.none(),
         widget=forms.RadioSelect,
@@ -111,10 +123,12 @@ class RegistrationForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, event: Event, **kwargs):
+    def __init__(self, *args, event: Event, read: Occasion | None = None, **kwargs):
+        """`read`: the posted occasion, read already as one of the event's."""
         super().__init__(*args, **kwargs)
         occasions = event.occasions.all()
         self.fields["occasion"].queryset = occasions
+        self.fields["occasion"].read = read
         # Only a form shown needs the one occasion preselected; a posted one reads just the choice.
         if not self.is_bound and len(occasions) == 1:
             self.fields["occasion"].initial = occasions[0].pk

@@ -92,6 +92,19 @@ def published_events() -> QuerySet:
     return Event.objects.published()
 
 
+def posted_occasion(slug: str, occasion_id: str | None) -> Occasion | None:
+    """The occasion a registration form posts, with its published event (the page's `slug`):
+    one query; None when the event has no such occasion (the form then says so)."""
+    try:
+        pk = int(occasion_id)
+    except (TypeError, ValueError):
+        return None
+    try:
+        return Occasion.objects.of_published_event(slug).select_related("event").get(pk=pk)
+    except Occasion.DoesNotExist:
+        return None
+
+
 def is_visible_to(user, event_id: int) -> bool:
     """Whether `user` may see the event whatever its status (its team's organizers see drafts)."""
     return Event.objects.visible_to(user).filter(pk=event_id).exists()

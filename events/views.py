@@ -225,8 +225,10 @@ def _confirm_page(request, event: Event, choice, form, status: int = 200):
 @login_required
 @require_POST
 def register(request, slug: str):
-    event = get_object_or_404(selectors.published_events(), slug=slug)
-    form = ConfirmRegistrationForm(request.POST, event=event)
+    # The posted occasion and its event in one query; the form validates the choice against it.
+    read = selectors.posted_occasion(slug, request.POST.get("occasion"))
+    event = read.event if read is not None else get_object_or_404(selectors.published_events(), slug=slug)
+    form = ConfirmRegistrationForm(request.POST, event=event, read=read)
     status = 400
     if form.is_valid():
         try:

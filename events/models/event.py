@@ -165,9 +165,14 @@ def _validate_reminder_days(value) -> None:
         )
 
 
+def published_statuses() -> list[str]:
+    """An event anyone may read: published, or cancelled after it was."""
+    return [Event.Status.PUBLISHED, Event.Status.CANCELLED]
+
+
 class EventQuerySet(models.QuerySet):
     def published(self):
-        return self.filter(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED])
+        return self.filter(status__in=published_statuses())
 
     def upcoming(self):
         return self.filter(ends_at__gte=timezone.now())

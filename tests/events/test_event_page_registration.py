@@ -53,6 +53,29 @@ def test_register_with_a_foreign_occasion_is_refused_next_to_the_field(client, m
     assert Registration.objects.count() == 0
 
 
+@pytest.mark.parametrize("posted", ["", "x", "9" * 30, "-1"])
+def test_register_with_an_odd_occasion_value_is_refused_next_to_the_field(client, member, posted):
+    event = factories.event()
+    client.force_login(member)
+    response = client.post(reverse("events:register", args=[event.slug]), {"occasion": posted})
+    assert response.status_code == 400
+    assert "Choose one of the occasions of this event." in response.text or "This field is required" in (
+        response.text
+    )
+    assert Registration.objects.count() == 0
+
+
+def test_register_for_an_unpublished_event_is_not_found(client, member):
+    event = factories.event()
+    occasion = event.occasions.get()
+    event.status = event.Status.DRAFT
+    event.save()
+    client.force_login(member)
+    response = client.post(reverse("events:register", args=[event.slug]), {"occasion": occasion.pk})
+    assert response.status_code == 404
+    assert Registration.objects.count() == 0
+
+
 def test_register_when_closed_shows_the_reason(client, member):
     now = timezone.now()
     event = factories.event(opens_at=now - dt.timedelta(days=5), closes_at=now - dt.timedelta(days=1))

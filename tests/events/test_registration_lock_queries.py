@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from events.models import Registration
 from events.services import registrations
@@ -107,3 +108,22 @@ def test_the_rate_limit_reads_once_before_the_lock_and_writes_nothing_of_its_own
     assert len(locked) == UNDER_LOCK, "\n".join(locked)
     assert [statement for statement in before if "events_registrationlog" in statement], before
     assert not [statement for statement in sql if "lock_cache" in statement]
+
+
+def test_the_posted_form_reads_the_occasion_with_its_event_in_one_query(client, member):
+    """Before the lock a POST reads the session, the member, the chosen occasion with its event
+    (one query: the form validates the choice against it) and the limit on changes."""
+    occasion = factories.event().occasions.get()
+    client.force_login(member)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            reverse("events:register", args=[occasion.event.slug]), {"occasion": occasion.pk}
+        )
+    assert response.status_code == 302
+    assert Registration.objects.get(user=member).occasion == occasion
+    sql = [query["sql"] for query in queries.captured_queries]
+    before = sql[: len(sql) - len(_under_lock(queries))]
+    reads = [
+        statement for statement in before if "events_event" in statement or "events_occasion" in statement
+    ]
+    assert len(reads) == 1 and "events_occasion" in reads[0] and "events_event" in reads[0], before
