@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,7 +61,13 @@ def lock_event(event_id: int) -> Event:
     """The one lock every decision about the event's seats is taken under (see above)."""
     # Whatever is decided under it changes seats on public pages, however it is written.
     public_pages_changed()
-    return Event.objects.select_for_update().get(pk=event_id)
+    # Written out: every member of a rush waits for this statement in turn, and the ORM spent
+    # twice as long building it as a raw query does loading the row.
+    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT * FROM {Event._meta.db_table} WHERE {Event._meta.pk.column} = %s{for_update}"  # noqa: S608
+    for event in Event.objects.raw(sql, [event_id]):
+        return event
+    raise Event.DoesNotExist("The event no longer exists.")
 
 
 def log_change(
