@@ -27,12 +27,12 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import OperationalError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from . import claims, retention, secrets, smtp
+from . import claims, publishing, retention, secrets, smtp
 from .models import OutgoingMessage
-from .services import publish
+from .services import PUBLISH_WRITTEN, publish
 
 logger = logging.getLogger(__name__)
 Status = OutgoingMessage.Status
@@ -265,14 +265,32 @@ def sweep(limit: int = 500) -> int:
     or a recovered claim). Returns how many were published."""
     retention.withdraw_expired_secrets()
     recover_stale_claims()
-    if smtp.paused_until() is not None:
-        return 0  # nothing would be claimed: the queue is not filled with tasks that wait
     recently = timezone.now() - dt.timedelta(seconds=settings.OUTBOX_REPUBLISH_AFTER)
-    due = OutgoingMessage.objects.due().filter(Q(published_at__isnull=True) | Q(published_at__lt=recently))
+    return publish_due(
+        OutgoingMessage.objects.filter(Q(published_at__isnull=True) | Q(published_at__lt=recently)), limit
+    )
+
+
+def publish_written() -> int:
+    """The woken publisher's work (services.defer): publish the send of each message written
+    unpublished that is due. Returns how many were published."""
+    publishing.woken(PUBLISH_WRITTEN)  # what commits from now on wakes another
+    # A batch task of defer_many or the sweep may publish some of the same rows meanwhile: each
+    # goes to the one that marks it first.
+    unpublished = OutgoingMessage.objects.filter(published_at__isnull=True)
+    return publish_due(unpublished, limit=None, if_unpublished=True)
+
+
+def publish_due(messages: QuerySet, limit: int | None = 500, *, if_unpublished: bool = False) -> int:
+    """Publish the sends of `messages` that are due, oldest first, at most `limit`; not while
+    sending is paused (nothing would be claimed: the queue is not filled with tasks that wait).
+    Returns how many were published; a broker found down ends it (the next sweep tries again)."""
+    if smtp.paused_until() is not None:
+        return 0
     published = 0
-    for pk in due.order_by("created_at").values_list("pk", flat=True)[:limit]:
-        if not publish(pk, retrying=True):
-            break  # the broker is down: the next sweep tries again
+    for pk in messages.due().order_by("created_at").values_list("pk", flat=True)[:limit]:
+        if not publish(pk, retrying=True, if_unpublished=if_unpublished):
+            break
         published += 1
     return published
 

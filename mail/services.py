@@ -170,16 +170,14 @@ def defer(
         language=language,
         team_id=team_id,
     )
-    # Written as published already (see publish): after the commit only the hand-over remains,
-    # no statement. If the process dies between the commit and the hand-over, the sweep
-    # republishes the row once OUTBOX_REPUBLISH_AFTER has passed.
-    handing_over = not publishing.broker_presumed_down()
-    if handing_over:
-        row.published_at = timezone.now()
+    # Written unpublished: after the commit the worker's publisher is woken (one command while
+    # it is on its way already), and it publishes the sends of every row written so (see
+    # publish_written). If the process dies between the commit and the wake, or the broker is
+    # down, the sweep publishes the row within its minute.
     pk = _insert_once(row)
-    if pk is not None and handing_over:
+    if pk is not None and not publishing.broker_presumed_down():
         # A key written before (a double submit) is left to the call that wrote it.
-        transaction.on_commit(lambda: _hand_over(pk))
+        transaction.on_commit(_wake_publisher)
 
 
 def _insert_once(row: OutgoingMessage) -> int | None:
@@ -211,16 +209,29 @@ def _task_name(name: str) -> str:
     return f"{__package__}.tasks.{name}"
 
 
-def publish(pk: int, *, retrying: bool = False) -> bool:
+# The task that publishes the sends of the rows `defer` wrote (sending.publish_written).
+PUBLISH_WRITTEN = _task_name("publish_written")
+
+
+def publish(pk: int, *, retrying: bool = False, if_unpublished: bool = False) -> bool:
     """Hand the message to Celery. A broker that is down is no error here: the row stays pending
-    and the sweep publishes it later. The sweep (`retrying`) always tries."""
+    and the sweep publishes it later. The sweep (`retrying`) always tries. `if_unpublished`: a
+    message another publisher marked meanwhile is left to it (True: nothing failed)."""
     if not retrying and publishing.broker_presumed_down():
         return False
     # Marked published before the task exists: a worker claims the row with SKIP LOCKED the
     # moment it gets the task, and a write after the hand-over could hold the row's lock just
     # then, leaving the message to the sweep minutes later. A refused hand-over unmarks it.
-    OutgoingMessage.objects.filter(pk=pk).update(published_at=timezone.now())
+    message = OutgoingMessage.objects.filter(pk=pk)
+    if if_unpublished:
+        message = message.filter(published_at__isnull=True)
+    if not message.update(published_at=timezone.now()):
+        return True
     return _hand_over(pk, retrying=retrying)
+
+
+def _wake_publisher() -> None:
+    publishing.wake(PUBLISH_WRITTEN)
 
 
 def _hand_over(pk: int, *, retrying: bool = False) -> bool:
@@ -253,7 +264,7 @@ def publish_keys(keys: list[str]) -> int:
     pending = OutgoingMessage.objects.pending().filter(idempotency_key__in=keys, published_at__isnull=True)
     published = 0
     for pk in pending.order_by("pk").values_list("pk", flat=True):
-        if not publish(pk, retrying=True):
+        if not publish(pk, retrying=True, if_unpublished=True):
             break  # the broker went down: the sweep publishes the rest
         published += 1
     return published

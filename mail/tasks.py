@@ -32,6 +32,17 @@ def publish_messages(keys: list[str]) -> int:
     return services.publish_keys(keys)
 
 
+@shared_task(acks_late=True)
+def publish_written() -> int:
+    # Woken after the commits that wrote messages (services.defer): a burst of registrations
+    # shares one task, which first waits for the burst to end (its sends would wait anyway),
+    # then publishes. A task lost with its worker leaves the rows unpublished: the sweep
+    # publishes them.
+    if not publish_written.request.is_eager:
+        bursts.yield_to_burst()
+    return sending.publish_written()
+
+
 @shared_task
 def sweep_outbox() -> int:
     return sending.sweep()

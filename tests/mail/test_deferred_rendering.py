@@ -289,10 +289,10 @@ def test_retention_removes_what_an_organizers_message_was_about(member, organize
 def test_a_deferred_message_is_one_insert_and_is_published_once_after_the_commit(
     member, django_capture_on_commit_callbacks, monkeypatch
 ):
-    """What a change under a lock writes to the outbox: one statement that reads nothing, and the
-    row is written as published, so that after the commit the hand-over to the broker is all
-    there is (no statement: each one was a round trip in every registration of a rush). A second
-    defer of the same key neither writes a second row nor publishes it again."""
+    """What a change under a lock writes to the outbox: one statement that reads nothing; after
+    the commit the worker's publisher is woken, and no statement runs (each one was a round trip
+    in every registration of a rush). A second defer of the same key neither writes a second row
+    nor wakes the publisher again."""
     from mail import publishing
 
     handed = []
@@ -317,11 +317,11 @@ def test_a_deferred_message_is_one_insert_and_is_published_once_after_the_commit
         assert len(written) == 1 and written[0].startswith("INSERT"), written
     assert handed == []  # not before the commit
     (message,) = OutgoingMessage.objects.filter(idempotency_key="test:one")
-    assert message.published_at is not None
+    assert message.published_at is None  # the publisher's to publish
     with CaptureQueriesContext(connection) as after_commit:
         for callback in callbacks:
             callback()
-    assert handed == [("mail.tasks.send_message", message.pk)]
+    assert handed == [("mail.tasks.publish_written",)]
     assert after_commit.captured_queries == []
     with django_capture_on_commit_callbacks(execute=True):
         outbox.defer(**{**arguments, "recipient": "someone.else@example.org"})
@@ -353,3 +353,21 @@ def test_a_deferred_message_is_written_unpublished_while_the_broker_is_presumed_
         outbox.defer(key="test:down", kind="registration_confirmed", recipient=member.email, about={})
     assert callbacks == []
     assert OutgoingMessage.objects.get(idempotency_key="test:down").published_at is None
+
+
+def test_a_publisher_leaves_a_message_another_publisher_marked_meanwhile(member, monkeypatch):
+    """The woken publisher and a batch task of defer_many (or the sweep) may read the same
+    unpublished row: only the one that marks it publishes its send."""
+    from mail import publishing
+
+    handed = []
+    monkeypatch.setattr(
+        publishing, "hand_to_broker", lambda task_name, *args, retrying=False: handed.append(args) or True
+    )
+    outbox.defer(key="test:raced", kind="registration_confirmed", recipient=member.email, about={})
+    message = OutgoingMessage.objects.get(idempotency_key="test:raced")
+    OutgoingMessage.objects.filter(pk=message.pk).update(published_at=timezone.now())  # the other one
+    assert outbox.publish(message.pk, retrying=True, if_unpublished=True)
+    assert handed == []
+    assert outbox.publish(message.pk, retrying=True)  # the sweep's republish marks it again
+    assert handed == [(message.pk,)]
