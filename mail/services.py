@@ -18,6 +18,7 @@ data rights over their messages, are retention.py's.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from email.headerregistry import Address
 from email.utils import make_msgid
@@ -41,8 +42,14 @@ Status = OutgoingMessage.Status
 
 
 def default_from() -> str:
-    # Unencoded here (readable in admin); Django encodes the header when it sends.
-    return str(Address(display_name=settings.NETWORK_NAME, addr_spec=settings.DEFAULT_FROM_EMAIL))
+    return _from_header(settings.NETWORK_NAME, settings.DEFAULT_FROM_EMAIL)
+
+
+@functools.lru_cache(maxsize=8)
+def _from_header(name: str, address: str) -> str:
+    # Unencoded here (readable in admin); Django encodes the header when it sends. Kept: every
+    # message a registration writes would parse the same header again.
+    return str(Address(display_name=name, addr_spec=address))
 
 
 def render(template: str, context: dict, language: str) -> tuple[str, str, str]:
