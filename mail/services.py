@@ -31,6 +31,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from mail.links import site_host
+from network_portal import batching
 
 from . import publishing, secrets
 from .models import OutgoingMessage
@@ -180,21 +181,15 @@ def defer(
     # Written unpublished: after the commit the worker's publisher is woken (one command while
     # it is on its way already), and it publishes the sends of every row written so (see
     # publish_written). If the process dies between the commit and the wake, or the broker is
-    # down, the sweep publishes the row within its minute.
-    pk = _insert_once(row)
+    # down, the sweep publishes the row within its minute. INSERT ... ON CONFLICT DO NOTHING
+    # RETURNING id: inside a batch (network_portal.batching) it goes with the rows waiting there.
+    batching.insert(row, on_conflict=OnConflict.IGNORE, then=_written)
+
+
+def _written(pk: int | None) -> None:
+    # None: the key was written before (a double submit), and is left to the call that wrote it.
     if pk is not None and not publishing.broker_presumed_down():
-        # A key written before (a double submit) is left to the call that wrote it.
         transaction.on_commit(_wake_publisher)
-
-
-def _insert_once(row: OutgoingMessage) -> int | None:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None if the key
-    exists. bulk_create(ignore_conflicts=True) returns no ids."""
-    fields = [field for field in OutgoingMessage._meta.concrete_fields if not field.primary_key]
-    returned = OutgoingMessage.objects._insert(
-        [row], fields=fields, returning_fields=[OutgoingMessage._meta.pk], on_conflict=OnConflict.IGNORE
-    )
-    return returned[0][0] if returned and returned[0] else None
 
 
 def defer_many(rows: Iterable[dict]) -> int:

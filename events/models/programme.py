@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from members.text import PersonTextModel
 
 from .. import uploads
-from .event import Event, Series, published_statuses, team_visibility
+from .event import Event, Series, team_visibility
 
 
 class OccasionQuerySet(models.QuerySet):
@@ -28,11 +28,6 @@ class OccasionQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         return self.filter(team_visibility(user, "event__team"))
-
-    def of_published_event(self, slug: str):
-        """The occasions of the published event `slug` (joined, not a subquery: cheaper to build
-        on a registration's path)."""
-        return self.filter(event__slug=slug, event__status__in=published_statuses())
 
 
 class Occasion(models.Model):

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import User
+from network_portal import batching
 from network_portal.page_cache import public_pages_changed
 
 from .. import notifications
@@ -28,7 +29,7 @@ from ..permissions import may_act_for, organizes
 from ..rules import cancellation_deadline
 from ..seats import Seats
 from . import throttle
-from .snapshot import as_it_is_now
+from .snapshot import lock_and_read, lock_statement
 
 Status = Registration.Status
 Reason = Registration.WaitReason
@@ -61,11 +62,7 @@ def lock_event(event_id: int) -> Event:
     """The one lock every decision about the event's seats is taken under (see above)."""
     # Whatever is decided under it changes seats on public pages, however it is written.
     public_pages_changed()
-    # Written out: every member of a rush waits for this statement in turn, and the ORM spent
-    # twice as long building it as a raw query does loading the row.
-    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f"SELECT * FROM {Event._meta.db_table} WHERE {Event._meta.pk.column} = %s{for_update}"  # noqa: S608
-    for event in Event.objects.raw(sql, [event_id]):
+    for event in Event.objects.raw(*lock_statement(event_id)):
         return event
     raise Event.DoesNotExist("The event no longer exists.")
 
@@ -78,10 +75,12 @@ def log_change(
     notify: bool = True,
     first: bool = False,
     counted: bool = False,
+    log_id: int | None = None,
 ) -> None:
     """Record a change to the registration; `counted` counts it against the limit on changes
-    (throttle.check says whether it does)."""
+    (throttle.check says whether it does). `log_id`: an id drawn for the entry ahead."""
     log = RegistrationLog(
+        pk=log_id,
         registration=registration,
         action=action,
         actor=actor,
@@ -91,7 +90,7 @@ def log_change(
     )
     # Without post_save, whose only receiver marks public pages changed after the commit: no
     # page shows a log, and the change logged has done so (lock_event, or its own save).
-    RegistrationLog.objects.bulk_create([log])
+    batching.insert(log)
     if notify:
         # The email is written in this same transaction (the outbox), so it exists exactly
         # when the change does.
@@ -142,19 +141,18 @@ def register(
     at = at or timezone.now()
     _check_actor(actor, user, occasion.event_id)
     allowed = throttle.check(user, actor, occasion.event_id)  # before the lock: a refused flood never waits
-    event = lock_event(occasion.event_id)
+    # The lock and the rest of what the decision reads, as it is once the lock is held.
+    event, member, taken = lock_and_read(user.pk, occasion.pk, occasion.event_id)
     _check_window(event, at)
-    # The rest of what the decision reads, as it is now that the lock is held, in one query.
-    member = as_it_is_now(user.pk, occasion.pk, event.pk)
-    if member.occasion_capacity is None:
+    if taken.occasion_capacity is None:
         raise Occasion.DoesNotExist("The occasion no longer exists.")
-    if member.occasion_starts_at is None:
+    if taken.occasion_starts_at is None:
         raise RegistrationError(_("This occasion has no date yet."), "no_date")
     if not member.profile_complete:
         raise RegistrationError(_("Complete your profile before you register."), "profile")
-    if member.registered_id is not None:
-        if member.registered_occasion_id == occasion.pk:
-            return Registration.objects.get(pk=member.registered_id)
+    if taken.registered_id is not None:
+        if taken.registered_occasion_id == occasion.pk:
+            return Registration.objects.get(pk=taken.registered_id)
         raise RegistrationError(
             _("You are already registered for another occasion of this event. Move that registration."),
             "already_registered",
@@ -164,13 +162,14 @@ def register(
         event,
         at,
         occasion_id=occasion.pk,
-        capacity=member.occasion_capacity,
-        taken=member.occasion_taken,
+        capacity=taken.occasion_capacity,
+        taken=taken.occasion_taken,
         organization_id=member.organization_id,
-        organization_taken=member.organization_taken,
+        organization_taken=taken.organization_taken,
     )
     reason = seats.on_registering(occasion.pk, member)
     registration = Registration(
+        pk=taken.next_registration_id,
         user=member,
         event=event,
         occasion=occasion,
@@ -184,15 +183,18 @@ def register(
         accessibility=accessibility,
         listed=listed,
     )
-    # Without post_save, as in log_change: the lock has marked public pages changed already.
-    Registration.objects.bulk_create([registration])
-    log_change(
-        registration,
-        Action.WAITLISTED if reason else Action.CONFIRMED,
-        actor or member,
-        first=True,
-        counted=allowed.counted,
-    )
+    # The registration, its log entry and its email in one round trip where the ids were drawn
+    # ahead; without post_save, as in log_change: the lock has marked public pages changed.
+    with batching.batched():
+        batching.insert(registration)
+        log_change(
+            registration,
+            Action.WAITLISTED if reason else Action.CONFIRMED,
+            actor or member,
+            first=True,
+            counted=allowed.counted,
+            log_id=taken.next_log_id,
+        )
     return registration
 
 

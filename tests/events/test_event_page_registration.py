@@ -53,7 +53,7 @@ def test_register_with_a_foreign_occasion_is_refused_next_to_the_field(client, m
     assert Registration.objects.count() == 0
 
 
-@pytest.mark.parametrize("posted", ["", "x", "9" * 30, "-1"])
+@pytest.mark.parametrize("posted", ["", "x", "9" * 30, "-1", "9223372036854775807", "9223372036854775808"])
 def test_register_with_an_odd_occasion_value_is_refused_next_to_the_field(client, member, posted):
     event = factories.event()
     client.force_login(member)
@@ -62,6 +62,19 @@ def test_register_with_an_odd_occasion_value_is_refused_next_to_the_field(client
     assert "Choose one of the occasions of this event." in response.text or "This field is required" in (
         response.text
     )
+    assert Registration.objects.count() == 0
+
+
+def test_register_with_an_occasion_of_another_event_is_refused_next_to_the_field(client, member):
+    """The occasion read with the page's event is none, so the form looks among the event's own
+    occasions (built only then) and finds none either."""
+    event, other = factories.event(), factories.event()
+    client.force_login(member)
+    response = client.post(
+        reverse("events:register", args=[event.slug]), {"occasion": other.occasions.get().pk}
+    )
+    assert response.status_code == 400
+    assert "Choose one of the occasions of this event." in response.text
     assert Registration.objects.count() == 0
 
 

@@ -2,11 +2,12 @@
 transactions, seats and organization quotas are never exceeded and no registration is lost."""
 
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from events.errors import RegistrationError
 from events.models import Registration
@@ -114,3 +115,50 @@ def test_parallel_cancellations_moves_and_registrations_keep_every_invariant():
     _assert_invariants(event, quota=3)
     assert Registration.objects.filter(event=event).count() == 60
     assert Registration.objects.confirmed().filter(event=event).count() == 20
+
+
+def _wait_until_someone_waits_for_a_lock() -> None:
+    for _ in range(200):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.05)
+    raise AssertionError("nobody waited for the event's lock")
+
+
+def test_the_read_sent_with_the_lock_counts_the_seat_taken_while_it_waited():
+    """The lock and the read under it travel in one round trip (snapshot.lock_and_read), yet
+    the read runs once the lock is granted: it counts the last seat, taken by the member who
+    held the lock meanwhile."""
+    event = factories.event(capacities=(1,))
+    occasion = event.occasions.get()
+    first, second = _members(1, Organization.objects.filter(kind="municipality", country="SE")[:2])
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                registrations.register(first, occasion)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def register_second():
+        try:
+            return registrations.register(second, occasion)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        held = pool.submit(hold)
+        assert holding.wait(timeout=30)
+        waiting = pool.submit(register_second)
+        _wait_until_someone_waits_for_a_lock()
+        release.set()
+        held.result(timeout=30)
+        registration = waiting.result(timeout=30)
+    assert registration.status == Registration.Status.WAITLISTED
+    assert registration.wait_reason == Registration.WaitReason.FULL
+    assert Registration.objects.confirmed().get(occasion=occasion).user == first
