@@ -2,6 +2,7 @@ import datetime as dt
 
 from django import forms
 from django.conf import settings
+from django.forms.models import ModelChoiceIterator
 from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
@@ -94,11 +95,33 @@ def topic_title(topic: dict) -> str:
     return f"{settings.NETWORK_NAME}: {chosen}" if chosen else settings.NETWORK_NAME
 
 
-class _OccasionField(forms.ModelChoiceField):
-    """A choice of occasion that takes the occasion the view read already (with its event, in
-    the one query before the registration's lock) without reading it again."""
+class _OccasionChoices(ModelChoiceIterator):
+    """The field's choices, reading its queryset when they are iterated, not when made."""
 
+    def __init__(self, field):
+        self.field = field
+
+    @property
+    def queryset(self):
+        return self.field.queryset
+
+
+class _OccasionField(forms.ModelChoiceField):
+    """A choice among the event's occasions that takes the occasion the view read already (with
+    its event, in the one query before the registration's lock) without reading it again; the
+    queryset of the event's occasions is built only when something asks for it (another value
+    posted, the choices rendered): a posted registration in a rush never does."""
+
+    iterator = _OccasionChoices
     read: Occasion | None = None
+    event: Event | None = None
+
+    def _get_queryset(self):
+        if self._queryset is None and self.event is not None:
+            self._set_queryset(self.event.occasions.all())
+        return self._queryset
+
+    queryset = property(_get_queryset, forms.ModelChoiceField._set_queryset)
 
     def to_python(self, value):
         if self.read is not None and str(value) == str(self.read.pk):
@@ -109,7 +132,7 @@ class _OccasionField(forms.ModelChoiceField):
 class RegistrationForm(forms.Form):
     occasion = _OccasionField(
         label=_("Occasion"),
-        queryset=Occasion.objects.none(),
+        queryset=None,  # the event's occasions (see _OccasionField)
         widget=forms.RadioSelect,
         empty_label=None,
         error_messages={"invalid_choice": _("Choose one of the occasions of this event.")},
@@ -126,13 +149,15 @@ class RegistrationForm(forms.Form):
     def __init__(self, *args, event: Event, read: Occasion | None = None, **kwargs):
         """`read`: the posted occasion, read already as one of the event's."""
         super().__init__(*args, **kwargs)
-        occasions = event.occasions.all()
-        self.fields["occasion"].queryset = occasions
-        self.fields["occasion"].read = read
+        field = self.fields["occasion"]
+        field.event, field.read = event, read
+        field.widget.choices = field.choices  # this field's, not the class's (widgets are copied)
         # Only a form shown needs the one occasion preselected; a posted one reads just the choice.
-        if not self.is_bound and len(occasions) == 1:
-            self.fields["occasion"].initial = occasions[0].pk
-        self.fields["occasion"].label_from_instance = lambda occasion: occasion.display_label
+        if not self.is_bound:
+            occasions = list(field.queryset)
+            if len(occasions) == 1:
+                field.initial = occasions[0].pk
+        field.label_from_instance = lambda occasion: occasion.display_label
         if event.format == Event.Format.ONLINE:
             del self.fields["diet"]
 
