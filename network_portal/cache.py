@@ -11,14 +11,19 @@ MAX_ENTRIES by that many per process until the next count culls it. Everything e
 """
 
 import base64
+import functools
 import itertools
 import pickle
+import re
 from datetime import UTC, datetime
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 from django.db import connections, router
 from django.utils.timezone import now as tz_now
+
+from .batching import run_together
+from .prepared import Prepared
 
 CULL_CHECK_EVERY = 20
 
@@ -37,21 +42,27 @@ class DatabaseCache(DjangoDatabaseCache):
         timeout = self.get_backend_timeout(timeout)
         expires = datetime.max if timeout is None else datetime.fromtimestamp(timeout, tz=UTC)
         encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
-        quote = connection.ops.quote_name
-        table = quote(self._table)
-        with connection.cursor() as cursor:
-            if next(self._sets) % CULL_CHECK_EVERY == 0:
+        if next(self._sets) % CULL_CHECK_EVERY == 0:
+            with connection.cursor() as cursor:
                 self._cull_if_full(db, cursor)
-            cursor.execute(
-                f"INSERT INTO {table} ({quote('cache_key')}, {quote('value')}, {quote('expires')})"  # noqa: S608
-                f" VALUES (%s, %s, %s) ON CONFLICT ({quote('cache_key')}) DO UPDATE"
-                f" SET {quote('value')} = EXCLUDED.{quote('value')},"
-                f" {quote('expires')} = EXCLUDED.{quote('expires')}",
-                [key, encoded, connection.ops.adapt_datetimefield_value(expires.replace(microsecond=0))],
-            )
+        expires = connection.ops.adapt_datetimefield_value(expires.replace(microsecond=0))
+        run_together([(_upsert(self._table), {"key": key, "value": encoded, "expires": expires})], db)
 
     def _cull_if_full(self, db, cursor) -> None:
         cursor.execute(f"SELECT COUNT(*) FROM {connections[db].ops.quote_name(self._table)}")  # noqa: S608
         rows = cursor.fetchone()[0]
         if rows > self._max_entries:
             self._cull(db, cursor, tz_now().replace(microsecond=0), rows)
+
+
+@functools.cache
+def _upsert(table: str) -> Prepared:
+    # Prepared (network_portal.prepared): every registration sets the public pages' version.
+    # Quoted as both PostgreSQL and SQLite quote names.
+    quote = '"{}"'.format
+    key, value, expires = quote("cache_key"), quote("value"), quote("expires")
+    return Prepared(
+        "cache_set_" + re.sub(r"\W", "_", table),
+        f"INSERT INTO {quote(table)} ({key}, {value}, {expires}) VALUES (%(key)s, %(value)s, %(expires)s)"  # noqa: S608
+        f" ON CONFLICT ({key}) DO UPDATE SET {value} = EXCLUDED.{value}, {expires} = EXCLUDED.{expires}",
+    )
