@@ -65,19 +65,6 @@ def test_register_with_an_odd_occasion_value_is_refused_next_to_the_field(client
     assert Registration.objects.count() == 0
 
 
-def test_register_with_an_occasion_of_another_event_is_refused_next_to_the_field(client, member):
-    """The occasion read with the page's event is none, so the form looks among the event's own
-    occasions (built only then) and finds none either."""
-    event, other = factories.event(), factories.event()
-    client.force_login(member)
-    response = client.post(
-        reverse("events:register", args=[event.slug]), {"occasion": other.occasions.get().pk}
-    )
-    assert response.status_code == 400
-    assert "Choose one of the occasions of this event." in response.text
-    assert Registration.objects.count() == 0
-
-
 def test_register_for_an_unpublished_event_is_not_found(client, member):
     event = factories.event()
     occasion = event.occasions.get()
