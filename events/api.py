@@ -122,15 +122,20 @@ class Invalid(Schema):
     detail: list[dict]
 
 
+# The portal refuses a request with a NUL character anywhere in it (400): the document says so.
+NO_NUL = r"^[^\x00]*$"
+
+
 class EventFilters(Schema):
-    theme: str | None = Field(None, description="A theme's slug (the main theme or another).")
-    series: str | None = Field(None, description="A series' slug.")
+    theme: str | None = Field(None, pattern=NO_NUL, description="A theme's slug (the main theme or another).")
+    series: str | None = Field(None, pattern=NO_NUL, description="A series' slug.")
     starting: Day | None = Field(
         None, alias="from", description="Events not ended by this day (default: now)."
     )
     ending: Day | None = Field(None, alias="to", description="Events that start on or before this day.")
     language: Language | None = Field(None, description="The language the event is held in.")
-    page: int = Field(1, ge=1)
+    # Bounded so that the offset it makes fits the database's integers (a larger one was a 500).
+    page: int = Field(1, ge=1, le=1_000_000)
     page_size: int = Field(20, ge=1, le=100)
 
 

@@ -192,3 +192,11 @@ def test_errors_under_the_api_are_json(db):
         response = Client().get(path)
         assert response.status_code == status and response["Content-Type"] == "application/json"
         assert json.loads(response.content)["detail"]
+
+
+@pytest.mark.parametrize("query", ["page=132098704658194268160", "page=1000001", "series=a%00b"])
+def test_a_page_past_the_bound_or_a_nul_is_refused_not_a_server_error(client, query):
+    """What schemathesis found: a page whose offset overflows the database's integers was a
+    500; the document now bounds it. A NUL anywhere is refused (400), as the document says."""
+    response = client.get(f"/api/v1/events/?{query}")
+    assert response.status_code in (400, 422), response.status_code
