@@ -73,11 +73,11 @@ class Batch:
     using: str = DEFAULT_DB_ALIAS
     waiting: list[Statement] = field(default_factory=list)
 
-    def add(self, sql: str, params: Sequence = ()) -> None:
+    def add(self, sql: str | Prepared, params: Sequence | Mapping = ()) -> None:
         """A statement whose result nobody reads: it waits for the next round trip."""
         self.waiting.append((sql, params))
 
-    def fetch(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    def fetch(self, sql: str | Prepared, params: Sequence | Mapping = ()) -> list[tuple]:
         """Run what waits and then this statement, together; its rows."""
         statements, self.waiting = [*self.waiting, (sql, params)], []
         return run_together(statements, self.using)
