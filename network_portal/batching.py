@@ -88,6 +88,12 @@ class Batch:
             run_together(statements, self.using)
 
 
+def current(using: str = DEFAULT_DB_ALIAS) -> Batch | None:
+    """The batch open on the database `using`, if one is."""
+    batch = _current.get()
+    return batch if batch is not None and batch.using == using else None
+
+
 @contextmanager
 def batched(using: str = DEFAULT_DB_ALIAS):
     """Inside the block, `insert` lets rows wait and sends them with the next statement that needs

@@ -5,9 +5,10 @@ rendered for them: their own seats and messages are never served from a shared c
 everyone else a page is rendered once per version of the public content and served from the
 cache until:
 
-- anything about events changes: `public_pages_changed()` gives the content a new version after
-  the change commits (the version is read before the page is, so a page rendered from data older
-  than the version it is stored under cannot exist);
+- anything about events changes: `public_pages_changed()` gives the content a new version as
+  the change commits (in its transaction where the cache lives in the database, else right after;
+  the version is read before the page is, so a page rendered from data older than the version it
+  is stored under cannot exist);
 - a moment the page depends on passes (registration opens or closes, an event starts or ends):
   the page's `until` says when, and the entry lives no longer;
 - PAGE_CACHE_SECONDS pass at the latest (0 turns the cache off).
@@ -38,7 +39,13 @@ CSRF_PLACEHOLDER = "csrfPlaceholderForTheVisitorsOwnToken"
 
 def public_pages_changed() -> None:
     """Call when something shown on a public page changes; takes effect when the change commits."""
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, secrets.token_hex(8), None))
+    version = secrets.token_hex(8)
+    # In a batch of rows on the cache's own database (a registration's, network_portal.batching)
+    # the version goes with the rows, in their transaction: no statement or commit of its own.
+    set_in_batch = getattr(cache, "set_in_batch", None)
+    if set_in_batch is not None and set_in_batch(VERSION_KEY, version, None):
+        return
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, version, None))
 
 
 # A link from an email carries the language (network_portal.middleware.EmailLinkLanguageMiddleware).

@@ -183,9 +183,11 @@ def register(
         accessibility=accessibility,
         listed=listed,
     )
-    # The registration, its log entry and its email in one round trip where the ids were drawn
-    # ahead; without post_save, as in log_change: the lock has marked public pages changed.
+    # The registration, its log entry, its email and the public pages' new version (seats
+    # change) in one round trip where the ids were drawn ahead; without post_save, as in
+    # log_change, whose only receiver would mark the pages changed.
     with batching.batched():
+        public_pages_changed()
         batching.insert(registration)
         log_change(
             registration,

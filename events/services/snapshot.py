@@ -16,7 +16,6 @@ from django.db import connection
 
 from members.models import User
 from network_portal.batching import Statement, run_together, together
-from network_portal.page_cache import public_pages_changed
 from network_portal.prepared import Prepared
 from network_portal.rows import columns, instances
 
@@ -97,7 +96,6 @@ def _sql(allocates: bool) -> str:
 def lock_and_read(user_id: int, occasion_id: int, event_id: int) -> tuple[Event, User, Taken]:
     """Lock the event, then read it, the member as stored now and what `Taken` holds, in one
     round trip. Counts read before the lock was granted could be wrong by now; these are not."""
-    public_pages_changed()  # whatever is decided under the lock changes seats on public pages
     lock, read = _prepared(connection.features.has_select_for_update, together(connection))
     params = {
         "user": user_id,

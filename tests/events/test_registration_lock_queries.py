@@ -20,7 +20,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("reference_organizat
 # rows), the registration with its log and its outbox row (INSERTs that wait for no id back),
 # and the end of the transaction (COMMIT; RELEASE SAVEPOINT inside a test's transaction).
 UNDER_LOCK = 3
-DATABASE_CACHE = {"default": {"BACKEND": "network_portal.cache.DatabaseCache", "LOCATION": "lock_cache"}}
+DATABASE_CACHE = {
+    "default": {"BACKEND": "network_portal.cache.DatabaseCache", "LOCATION": "lock_cache"},
+    # The public pages' version goes with the registration's rows (network_portal.cache).
+    "pages": {"BACKEND": "network_portal.cache.DatabaseCache", "LOCATION": "pages_version"},
+}
 
 
 @pytest.fixture(autouse=True)
@@ -115,6 +119,9 @@ def test_the_rate_limit_reads_once_before_the_lock_and_writes_nothing_of_its_own
     counts = [s for s in before if "events_registrationlog" in s or "EXECUTE counted_changes" in s]
     assert len(counts) == 1, before
     assert not [statement for statement in sql if "lock_cache" in statement]
+    # The pages' new version is the one cache write, in the message with the rows.
+    [version] = [statement for statement in sql if "pages_version" in statement]
+    assert version in locked and "events_registration" in version
 
 
 def test_the_posted_form_reads_the_occasion_with_its_event_in_one_query(client, member):

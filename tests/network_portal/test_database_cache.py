@@ -103,3 +103,58 @@ def test_a_counter_survives_a_busy_hour_with_the_production_settings(settings):
         assert counter.get("allauth:login_failed:someone") == [1, 2, 3]
     finally:
         counter.clear()
+
+
+def test_set_in_a_batch_goes_with_the_rows_and_their_transaction(cache):
+    from django.db import transaction
+
+    from network_portal import batching
+
+    assert cache.set_in_batch("outside", 1, None) is False  # no batch open: nothing done
+    assert cache.get("outside") is None
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries, batching.batched():
+            assert cache.set_in_batch("version", "a", None) is True
+            assert queries.captured_queries == []  # it waits for the batch's round trip
+        assert len(queries.captured_queries) == 1
+    assert cache.get("version") == "a"
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        with batching.batched():
+            cache.set_in_batch("version", "b", None)
+        raise RuntimeError("rolled back")
+    assert cache.get("version") == "a"  # gone with the transaction
+
+
+def test_a_registration_writes_the_pages_version_with_its_rows(settings, member):
+    """The public pages' new version travels with the registration's rows, in its transaction:
+    no statement of its own and no commit of its own after (an upsert and a commit each time,
+    in a rush)."""
+    from events.services import registrations
+    from network_portal import page_cache
+    from tests import factories
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {"BACKEND": "network_portal.cache.DatabaseCache", "LOCATION": "test_cache_pages"},
+    }
+    call_command("createcachetable", verbosity=0)
+    pages = caches["pages"]
+    occasion = factories.event().occasions.get()
+    pages.set(page_cache.VERSION_KEY, "before", None)
+    with CaptureQueriesContext(connection) as queries:
+        registrations.register(member, occasion)
+    sql = [query["sql"] for query in queries.captured_queries]
+    [write] = [index for index, statement in enumerate(sql) if "test_cache_pages" in statement]
+    [row] = [index for index, statement in enumerate(sql) if _writes_a_registration(statement)]
+    # Before the commit, with the rows: in their message on PostgreSQL, just before them elsewhere.
+    assert write == row if connection.vendor == "postgresql" else write == row - 1, sql
+    assert pages.get(page_cache.VERSION_KEY) not in (None, "before")
+    pages.clear()
+
+
+def _writes_a_registration(statement: str) -> bool:
+    return (
+        'INSERT INTO "events_registration" ' in statement
+        or "EXECUTE insert_events_registration_" in statement
+    )
