@@ -6,9 +6,9 @@ everyone else a page is rendered once per version of the public content and serv
 cache until:
 
 - anything about events changes: `public_pages_changed()` gives the content a new version as
-  the change commits (in its transaction where the cache lives in the database, else right after;
-  the version is read before the page is, so a page rendered from data older than the version it
-  is stored under cannot exist);
+  the change commits (a registration's in its own transaction when the cache lives in the
+  database, any other right after the commit; the version is read before the page is, so a page
+  rendered from data older than the version it is stored under cannot exist);
 - a moment the page depends on passes (registration opens or closes, an event starts or ends):
   the page's `until` says when, and the entry lives no longer;
 - PAGE_CACHE_SECONDS pass at the latest (0 turns the cache off).
