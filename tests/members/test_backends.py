@@ -113,3 +113,19 @@ def test_the_migration_leaves_other_sessions_alone_and_goes_back(member):
     assert _rename(migration.restore_backends) == 2  # back to the backends named before
     assert SessionStore(old).load()[BACKEND_SESSION_KEY] == OLD_MODEL
     assert SessionStore(current).load()[BACKEND_SESSION_KEY] == OLD_MODEL
+
+
+def test_a_sign_in_by_allauth_itself_is_named_after_the_portals_allauth_backend(client, member, rf):
+    """allauth signs members in itself (a code, a confirmed address) with the first backend
+    that is its own kind: the portal's, so those sessions read the member prepared too."""
+    from allauth.account.adapter import get_adapter
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    request = rf.get("/")
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    member.refresh_from_db()
+    get_adapter(request).login(request, member)
+    request.session.save()
+    assert request.session[BACKEND_SESSION_KEY] == "members.backends.AccountBackend"
+    assert _signed_in(client, request.session.session_key) == member
