@@ -183,11 +183,14 @@ def register(
         accessibility=accessibility,
         listed=listed,
     )
-    # The registration, its log entry, its email and the public pages' new version (seats
-    # change) in one round trip where the ids were drawn ahead; without post_save, as in
-    # log_change, whose only receiver would mark the pages changed.
+    # The registration, its log entry, its email and, for a seat, the public pages' new version
+    # in one round trip where the ids were drawn ahead; without post_save, as in log_change,
+    # whose only receiver would mark the pages changed. Public pages show the seats left, which
+    # a place on the waiting list leaves as they were: in a rush most registrations are such
+    # places, and the pages stay cached through them.
     with batching.batched():
-        public_pages_changed()
+        if not reason:
+            public_pages_changed()
         batching.insert(registration)
         log_change(
             registration,

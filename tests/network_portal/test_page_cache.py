@@ -51,6 +51,25 @@ def test_seats_on_the_cached_page_change_with_a_registration(member, django_capt
     assert "2 of 3 seats left" in Client().get(path).content.decode()
 
 
+def test_a_place_on_the_waiting_list_keeps_the_cached_pages(
+    member, colleague, django_capture_on_commit_callbacks
+):
+    """Public pages show the seats left, which a place on the waiting list does not change: in a
+    rush most registrations are such places, and the pages stay cached through them."""
+    event = factories.event(capacities=(1,))
+    path = event.get_absolute_url()
+    with django_capture_on_commit_callbacks(execute=True):
+        registrations.register(member, event.occasions.get())
+    assert "Full" in Client().get(path).content.decode()
+    version = page_cache.cache.get(page_cache.VERSION_KEY)
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = registrations.register(colleague, event.occasions.get())
+    assert waiting.status == waiting.Status.WAITLISTED
+    assert page_cache.cache.get(page_cache.VERSION_KEY) == version
+    again, page = _queries(Client(), path)
+    assert again == 0 and "Full" in page
+
+
 def test_an_organizers_change_shows_at_once(django_capture_on_commit_callbacks):
     event = factories.event(title="Old title")
     path = event.get_absolute_url()
