@@ -70,11 +70,22 @@ class Registration(PersonTextModel, models.Model):
         verbose_name=_("member"),
     )
     # Denormalized from the occasion so the database can keep one active registration per event.
+    # Neither foreign key has an index of its own: an index in Meta begins with each, and every
+    # registration writes an entry in each index.
     event = models.ForeignKey(
-        Event, on_delete=models.CASCADE, related_name="registrations", editable=False, verbose_name=_("event")
+        Event,
+        on_delete=models.CASCADE,
+        related_name="registrations",
+        editable=False,
+        verbose_name=_("event"),
+        db_index=False,
     )
     occasion = models.ForeignKey(
-        Occasion, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("occasion")
+        Occasion,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        verbose_name=_("occasion"),
+        db_index=False,
     )
     # The organization at registration time: a member who changes job keeps the seat it was counted on.
     organization = models.ForeignKey(
