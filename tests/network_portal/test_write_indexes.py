@@ -30,7 +30,9 @@ def test_no_index_is_the_beginning_of_another(model):
         (name, other)
         for name, columns in plain.items()
         for other, longer in others.items()
-        if other != name and len(longer) > len(columns) and longer[: len(columns)] == columns
+        if other != name
+        and len(longer) > len(columns)
+        and longer[: len(columns)] == columns
         # a partial index covers only its rows
         and not _partial(model, other)
     ]
