@@ -25,12 +25,20 @@ logger = logging.getLogger(__name__)
 _broker_down_until = 0.0
 # Redis clients for the wake flags, by broker URL (tests switch brokers).
 _flag_clients: dict[str, redis.Redis] = {}
+# A woken task waits this long after deleting its flag before it reads what to publish, so a
+# commit made within this long after its process saw the flag set is the task's to find (see
+# `wake`). Long against a commit, short against an email's way.
+WAKE_GRACE_SECONDS = 0.1
+# time.monotonic() at which this process last saw each flag set, by (flags' client, task name).
+_flag_seen_at: dict[tuple[redis.Redis, str], float] = {}
 
 
 def presume_broker_up() -> None:
-    """Forget a failed publish (tests, after they stopped the broker)."""
+    """Forget what this process presumed about the broker: a failed publish, a publisher seen
+    on its way (tests, after they stopped or emptied the broker)."""
     global _broker_down_until
     _broker_down_until = 0.0
+    _flag_seen_at.clear()
 
 
 def broker_presumed_down() -> bool:
@@ -75,6 +83,15 @@ def wake(task_name: str) -> bool:
     (SET NX, one command) and deleted by the task as it begins (`woken`), so whatever committed
     before that is the task's to find, and what commits after wakes another. A flag older than
     OUTBOX_REPUBLISH_AFTER is presumed lost with its task, as the sweep presumes a task lost.
+
+    Within WAKE_GRACE_SECONDS after this process saw the flag set, a commit sends not even that
+    command: the flag was set at a moment after `seen`, so the task deletes it after that and
+    then waits WAKE_GRACE_SECONDS before it reads; a commit done before `seen` plus the grace is
+    done before that read. (Only lengths of time are compared, each on its own process's
+    clock.) In a rush each web process sends about one command per grace instead of one per
+    registration. A lost task's flag keeps the commits of its lifetime and one grace more for
+    the sweep, as a lost task's flag always has.
+
     Returns False when the broker is down (or was a moment ago): the caller's rows wait for the
     periodic job, as with `hand_to_broker`."""
     if broker_presumed_down():
@@ -82,25 +99,35 @@ def wake(task_name: str) -> bool:
     flags = _flags()
     if flags is None:  # inline (development, tests) or no Redis: every commit its own task
         return hand_to_broker(task_name)
+    seen_key = (flags, task_name)
+    seen = time.monotonic()  # before the command: the flag is set at some moment after this
+    if seen - _flag_seen_at.get(seen_key, -WAKE_GRACE_SECONDS) < WAKE_GRACE_SECONDS:
+        return True  # seen on its way a moment ago, and this commit is done
     try:
         first = flags.set(_flag(task_name), 1, nx=True, ex=settings.OUTBOX_REPUBLISH_AFTER)
     except redis.RedisError as exc:
         _presume_broker_down()
         logger.warning("Mail: could not wake %s (%s); the periodic job will publish", task_name, exc)
         return False
-    if not first:
-        return True  # on its way
-    if hand_to_broker(task_name):
-        return True
-    woken(task_name)
-    return False
+    if first and not hand_to_broker(task_name):
+        _flag_seen_at.pop(seen_key, None)
+        _delete_flag(flags, task_name)
+        return False
+    _flag_seen_at[seen_key] = seen
+    return True  # woken now, or on its way
 
 
 def woken(task_name: str) -> None:
-    """A task woken by `wake` begins: a commit from now on wakes another."""
+    """A task woken by `wake` begins: a commit from now on wakes another. Returns once every
+    commit that a process may have let go by on the flag's word (see `wake`) is done."""
     flags = _flags()
     if flags is None:
         return
+    _delete_flag(flags, task_name)
+    time.sleep(WAKE_GRACE_SECONDS)
+
+
+def _delete_flag(flags: redis.Redis, task_name: str) -> None:
     # A flag not deleted expires; until then the sweep publishes what this task does not.
     with suppress(redis.RedisError):
         flags.delete(_flag(task_name))

@@ -74,3 +74,69 @@ def test_with_the_broker_down_the_row_waits_unpublished_for_the_sweep(settings):
     publishing.presume_broker_up()
     assert OutgoingMessage.objects.get(pk=message.pk).published_at is None
     assert OutgoingMessage.objects.get(pk=message.pk).status == OutgoingMessage.Status.PENDING
+
+
+class _Clock:
+    """time.monotonic and time.sleep for mail.publishing: sleeping moves the clock on, and a
+    sleep may run what another process does meanwhile."""
+
+    def __init__(self, meanwhile=None):
+        self.now, self.slept, self.meanwhile = 100.0, [], meanwhile
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        if self.meanwhile is not None:
+            self.meanwhile()
+        self.now += seconds
+
+
+def _commands(monkeypatch) -> list[str]:
+    sent = []
+    original = redis.Redis.set
+
+    def counted(client, name, *args, **kwargs):
+        sent.append(name)
+        return original(client, name, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "set", counted)
+    return sent
+
+
+def test_within_the_grace_after_seeing_the_flag_a_commit_sends_no_command(redis_db, settings, monkeypatch):
+    """In a rush each web process sends about one command per grace, not one per registration;
+    every row still reaches the one woken publisher."""
+    clock = _Clock()
+    monkeypatch.setattr(publishing, "time", clock)
+    sent = _commands(monkeypatch)
+    with publishing_to(redis_db, settings):
+        _defer("first")  # sets the flag and wakes the publisher
+        clock.now += publishing.WAKE_GRACE_SECONDS / 2
+        _defer("within")  # the flag was seen a moment ago: no command
+        assert len(sent) == 1
+        clock.now += publishing.WAKE_GRACE_SECONDS
+        _defer("after")  # the grace is over: asks again, finds the publisher on its way
+        assert len(sent) == 2
+        assert _queued(redis_db) == [(PUBLISHER, [])]
+        assert sending.publish_written() == 3
+        assert clock.slept == [publishing.WAKE_GRACE_SECONDS]
+
+
+def test_the_publisher_reads_only_after_the_grace_so_a_commit_let_go_in_it_is_published(
+    redis_db, settings, monkeypatch
+):
+    """A process that saw the flag just before the publisher deleted it commits without a
+    command during the grace: the publisher waits out the grace before it reads, and finds it."""
+    clock = _Clock(meanwhile=lambda: _defer("let go"))
+    monkeypatch.setattr(publishing, "time", clock)
+    sent = _commands(monkeypatch)
+    with publishing_to(redis_db, settings):
+        _defer("first")
+        assert sending.publish_written() == 2  # the one let go during the grace among them
+        assert len(sent) == 1
+        assert OutgoingMessage.objects.filter(published_at__isnull=True).count() == 0
+        clock.now += publishing.WAKE_GRACE_SECONDS
+        _defer("later")  # long after: wakes another publisher
+        assert len(sent) == 2 and _queued(redis_db)[-1] == (PUBLISHER, [])
