@@ -144,7 +144,13 @@ class OutgoingMessage(models.Model):
         ]
         # Index and uniqueness in Meta, not on the fields: on PostgreSQL a field's own adds a
         # second index for LIKE, which nothing asks of these two and every message writes.
-        constraints = [models.UniqueConstraint(fields=["message_id"], name="outbox_message_id_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"],
+                name="outbox_message_id_unique",
+                violation_error_message=_("Another message has this Message-ID."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject or kind_label(self.kind)} → {self.recipient}"

@@ -29,6 +29,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='outgoingmessage',
-            constraint=models.UniqueConstraint(fields=('message_id',), name='outbox_message_id_unique'),
+            constraint=models.UniqueConstraint(fields=('message_id',), name='outbox_message_id_unique', violation_error_message='Another message has this Message-ID.'),
         ),
     ]
