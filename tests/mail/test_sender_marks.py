@@ -1,8 +1,10 @@
-"""A sender's marks: on PostgreSQL a newsletter batch commits each "sent" mark on a connection of
-its own while the next message goes out, without waiting for the disk; a mark that fails leaves
-its message claimed and given back, never lost. Elsewhere each mark runs at once, in order."""
+"""A sender's marks: on PostgreSQL a newsletter batch commits its "sent" marks in groups, in order,
+on a connection of its own while the next messages go out, without waiting for the disk; a group
+that fails leaves its messages claimed and given back, never lost. Elsewhere each mark runs at
+once, in order."""
 
 import threading
+import time
 
 import pytest
 from django.core import mail
@@ -50,20 +52,23 @@ def _edition(count: int):
 
 
 def _recording_marks(monkeypatch) -> list[dict]:
+    """One entry per mark, with the group it was committed in."""
     seen = []
     original = delivery._mark_sent
 
-    def mark(pk):
+    def mark(pks):
         pid = _backend_pid()
-        seen.append(
+        seen.extend(
             {
                 "pk": pk,
+                "group": tuple(pks),
                 "thread": threading.current_thread().name,
                 "pid": pid,
                 "synchronous_commit": _setting("synchronous_commit") if pid else None,
             }
+            for pk in pks
         )
-        original(pk)
+        original(pks)
 
     monkeypatch.setattr(delivery, "_mark_sent", mark)
     return seen
@@ -91,16 +96,35 @@ def test_a_batch_marks_on_a_connection_of_its_own_without_waiting_for_the_disk(
         assert cursor.fetchone()[0] == 0
 
 
-def test_a_failed_mark_leaves_its_message_claimed_and_given_back(postgresql, transactional_db, monkeypatch):
+def test_a_batch_marks_in_groups_of_at_most_group(postgresql, transactional_db, monkeypatch):
+    monkeypatch.setattr(claims.MarksBehind, "SECONDS", 30)  # groups close by their size alone
+    edition = _edition(claims.MarksBehind.GROUP + 2)
+    seen = _recording_marks(monkeypatch)
+
+    delivery.send_batch(edition.pk, 20)
+
+    deliveries = sorted(Delivery.objects.filter(edition=edition).values_list("pk", flat=True))
+    groups = list(dict.fromkeys(mark["group"] for mark in seen))
+    # One UPDATE for a full group, one for the rest, which the end of the batch commits.
+    assert groups == [
+        tuple(deliveries[: claims.MarksBehind.GROUP]),
+        tuple(deliveries[claims.MarksBehind.GROUP :]),
+    ]
+    assert set(delivery_statuses(edition).values()) == {Status.SENT}
+
+
+def test_a_failed_group_leaves_its_messages_claimed_and_given_back(postgresql, transactional_db, monkeypatch):
+    monkeypatch.setattr(claims.MarksBehind, "GROUP", 2)
+    monkeypatch.setattr(claims.MarksBehind, "SECONDS", 30)
     edition = _edition(5)
     deliveries = list(Delivery.objects.filter(edition=edition).order_by("pk"))
     broken = deliveries[2].pk
     original = delivery._mark_sent
 
-    def mark(pk):
-        if pk == broken:
+    def mark(pks):
+        if broken in pks:
             raise DatabaseError("the database went away")
-        original(pk)
+        original(pks)
 
     monkeypatch.setattr(delivery, "_mark_sent", mark)
 
@@ -108,11 +132,11 @@ def test_a_failed_mark_leaves_its_message_claimed_and_given_back(postgresql, tra
         delivery.send_batch(edition.pk, 10)
 
     statuses = dict(Delivery.objects.filter(edition=edition).values_list("pk", "status"))
-    # The two before it are sent; the broken one and the one whose message went out while its
-    # mark was failing are given back (sent again later: the stated window of two), the rest
-    # were never sent and wait too. Nothing is lost, nothing stays claimed.
+    # The first group is sent; the broken group's two and the fifth (sent or not while the
+    # group was failing: nothing commits after a failure) are given back and sent again later.
+    # Nothing is lost, nothing stays claimed.
     assert [statuses[d.pk] for d in deliveries] == [Status.SENT, Status.SENT] + [Status.PENDING] * 3
-    assert len(mail.outbox) == 4
+    assert len(mail.outbox) in (4, 5)
 
 
 def test_inside_a_transaction_each_mark_runs_at_once_on_the_same_connection(db, monkeypatch):
@@ -133,17 +157,41 @@ def test_inside_a_transaction_each_mark_runs_at_once_on_the_same_connection(db, 
 def test_marks_behind_report_only_what_committed(postgresql, transactional_db):
     committed_in_order = []
 
-    def mark(pk):
-        if pk == 3:
+    def mark(pks):
+        if 3 in pks:
             raise DatabaseError("refused")
-        committed_in_order.append(pk)
+        committed_in_order.append(pks)
 
-    marks = claims.MarksBehind(mark)
-    marks.add(1)
-    marks.add(2)
-    marks.add(3)
+    marks = claims.MarksBehind(mark, group=2, seconds=30)
+    for pk in (1, 2, 3, 4):
+        marks.add(pk)
     with pytest.raises(DatabaseError):
-        marks.add(4)  # waits for 3 first, and says that it failed
+        marks.settle()  # waits for the group of 3 and 4, and says that it failed
+    marks.add(5)  # nothing commits after a failure, and its error is raised once
     marks.close()
     assert marks.committed == {1, 2}
-    assert committed_in_order == [1, 2]
+    assert committed_in_order == [[1, 2]]
+
+
+def test_marks_behind_commit_in_groups_in_order(postgresql, transactional_db):
+    groups = []
+    marks = claims.MarksBehind(groups.append, group=3, seconds=30)
+    for pk in range(1, 8):
+        marks.add(pk)
+    marks.settle()
+    assert groups == [[1, 2, 3], [4, 5, 6], [7]]
+    assert marks.committed == set(range(1, 8))
+    marks.close()
+
+
+def test_a_waiting_mark_commits_after_its_seconds_without_a_full_group(postgresql, transactional_db):
+    committed_at = []
+    marks = claims.MarksBehind(lambda pks: committed_at.append(time.monotonic()), group=100, seconds=0.2)
+    added_at = time.monotonic()
+    marks.add(1)
+    deadline = added_at + 10
+    while not marks.committed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert marks.committed == {1}  # no settle, no full group: its time came
+    assert committed_at[0] - added_at >= 0.2
+    marks.close()
