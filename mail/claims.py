@@ -114,8 +114,9 @@ class MarksBehind:
     `committed` holds the ids whose marks have committed. Once a group fails nothing more is
     committed: `add`, `settle` or `close` raises its error (once), and the messages of that group
     and those sent after it stay claimed, to be given back, never lost. `settle` and `close`
-    wait for every mark added so far. A worker killed meanwhile leaves in doubt the message in
-    flight and those whose marks wait: at most `group`, sent within the last `seconds`.
+    wait for every mark added so far. At most `group` marks wait at any time: `add` waits for
+    room. A worker killed meanwhile leaves in doubt the message in flight and those whose marks
+    wait: at most `group`, sent within the last `seconds` (unless their commit was slower).
 
     Only on PostgreSQL outside a transaction: elsewhere (SQLite, a test's transaction, which
     another connection cannot see) each mark runs at once on this connection."""
@@ -133,6 +134,8 @@ class MarksBehind:
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             # Ids to mark, a threading.Event to set once all before it committed, None to stop.
             self._queue: queue.SimpleQueue = queue.SimpleQueue()
+            # Places for marks not yet committed: a database that stalls stops the sending.
+            self._room = threading.Semaphore(self.group)
             self._thread = threading.Thread(target=self._run, name="mail-marks", daemon=True)
             self._thread.start()
 
@@ -142,6 +145,7 @@ class MarksBehind:
             self.committed.add(pk)
             return
         self._raise_failure()
+        self._until(lambda: self._room.acquire(timeout=1))
         self._queue.put(pk)
 
     def settle(self) -> None:
@@ -149,10 +153,13 @@ class MarksBehind:
         if self._thread is not None:
             done = threading.Event()
             self._queue.put(done)
-            while not done.wait(timeout=1):
-                if not self._thread.is_alive():  # never wait for a thread that is gone
-                    raise RuntimeError("The thread committing the marks stopped.")
+            self._until(lambda: done.wait(timeout=1))
         self._raise_failure()
+
+    def _until(self, ready: Callable[[], bool]) -> None:
+        while not ready():
+            if not self._thread.is_alive():  # never wait for a thread that is gone
+                raise RuntimeError("The thread committing the marks stopped.")
 
     def close(self) -> None:
         try:
@@ -189,6 +196,8 @@ class MarksBehind:
                 group, waiting = waiting, []
                 if group and self._guarded(self._mark, group):
                     self.committed.update(group)
+                if group:
+                    self._room.release(len(group))
                 if isinstance(item, threading.Event):
                     item.set()
                 elif item is None:

@@ -195,3 +195,19 @@ def test_a_waiting_mark_commits_after_its_seconds_without_a_full_group(postgresq
     assert marks.committed == {1}  # no settle, no full group: its time came
     assert committed_at[0] - added_at >= 0.2
     marks.close()
+
+
+def test_marks_behind_wait_for_room_while_a_group_commits(postgresql, transactional_db):
+    # A database that stalls stops the sending: never more than a group of marks waits.
+    stalled, added = threading.Event(), threading.Event()
+    marks = claims.MarksBehind(lambda pks: stalled.wait(timeout=30), group=2, seconds=30)
+    marks.add(1)
+    marks.add(2)  # a full group: its commit stalls
+    third = threading.Thread(target=lambda: (marks.add(3), added.set()))
+    third.start()
+    assert not added.wait(timeout=0.3)
+    stalled.set()
+    assert added.wait(timeout=10)
+    third.join()
+    marks.close()
+    assert marks.committed == {1, 2, 3}
