@@ -1,7 +1,8 @@
 """A newsletter edition through real Celery workers on Redis to a real SMTP server on loopback:
 the first worker is killed with SIGKILL in the middle of the send, before or after the server
-accepts the message in flight (once the marks of the messages before it have committed); a second one takes over after recovery, and every subscriber has
-one message in the end, the one in flight at most twice (with one Message-ID)."""
+accepts the message in flight (once the marks of the messages before it have committed); a
+second one takes over after recovery, and every subscriber has one message in the end, the one
+in flight at most twice (with one Message-ID)."""
 
 import email
 import time
