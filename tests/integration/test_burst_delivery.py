@@ -38,6 +38,9 @@ def test_a_burst_is_sent_after_it_and_a_sign_in_code_in_it_at_once(
             burst = [_write(f"burst{index}") for index in range(12)]
         code = _write("code", sensitive=True)
         wait_for(lambda: len(handler.messages) == 13, timeout=60, what="the burst and the code")
+        # The worker commits "sent" a moment after the server accepted each message.
+        unsent = OutgoingMessage.objects.exclude(status=OutgoingMessage.Status.SENT)
+        wait_for(lambda: not unsent.exists(), what="every message marked sent")
     sent = {message.pk: message for message in OutgoingMessage.objects.all()}
     assert {message.status for message in sent.values()} == {OutgoingMessage.Status.SENT}
     first_of_burst = min(sent[message.pk].sent_at for message in burst)

@@ -30,12 +30,15 @@ def test_registration_confirmation_arrives_through_the_worker(
         start_worker(redis_db, controller.port)
         registrations.register(member, event.occasions.get())
         wait_for(lambda: len(handler.messages) == 1, what="the confirmation at the SMTP server")
+        # The worker commits "sent" a moment after the server accepted the message.
+        record = OutgoingMessage.objects.get(recipient=member.email)
+        wait_for(lambda: _status(record.pk) == SENT, what="the confirmation marked sent")
     received = email.message_from_bytes(handler.messages[0])
     assert received["To"] == member.email
     assert "Registration confirmed: Charging meeting" in received["Subject"]
     parts = {part.get_content_type() for part in received.walk()}
     assert {"text/plain", "text/html", "text/calendar"} <= parts
-    record = OutgoingMessage.objects.get(recipient=member.email)
+    record.refresh_from_db()
     assert record.status == SENT and received["Message-ID"] == record.message_id
 
 
@@ -57,7 +60,7 @@ def test_when_redis_is_down_the_registration_stands_and_the_message_goes_later(
         start_worker(broker_url, controller.port)
         assert sending.sweep() == 1  # what beat runs every minute
         wait_for(lambda: len(handler.messages) == 1, what="the delayed confirmation")
-    assert _status(record.pk) == SENT
+        wait_for(lambda: _status(record.pk) == SENT, what="the delayed confirmation marked sent")
 
 
 @pytest.mark.parametrize(
