@@ -20,13 +20,14 @@ from collections.abc import Iterable
 from email.utils import make_msgid
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
 from mail import services as outbox
 from mail.links import absolute_url, in_language, site_host
+from mail.mime import Email
 from mail.models import OutgoingMessage
 from mail.sending import NoLongerTrue, Rendered
 
@@ -369,7 +370,7 @@ def send_organizer_test(event: Event, *, subject: str, body: str, organizer, lan
     )
     with translation.override(language):
         marked = f"{gettext('[TEST]')} {rendered.subject}"
-    message = EmailMultiAlternatives(
+    message = Email(
         subject=marked,
         body=rendered.text,
         from_email=outbox.default_from(),

@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import OperationalError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import claims, publishing, retention, secrets, smtp
+from .mime import Email
 from .models import OutgoingMessage
 from .services import PUBLISH_WRITTEN, publish
 
@@ -56,9 +57,9 @@ def _claim(pk: int) -> OutgoingMessage | None:
     return message
 
 
-def _as_email(message: OutgoingMessage) -> EmailMultiAlternatives:
+def _as_email(message: OutgoingMessage) -> Email:
     # The only place a sensitive body is decrypted: in the worker, for the SMTP server alone.
-    email = EmailMultiAlternatives(
+    email = Email(
         subject=message.subject,
         body=secrets.unseal(message.body_text) if message.sensitive else message.body_text,
         from_email=message.from_email,

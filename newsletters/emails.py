@@ -5,11 +5,12 @@ from __future__ import annotations
 from email.utils import make_msgid
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from mail.links import site_host
+from mail.mime import Email
 from mail.services import default_from
 
 from . import rendering, tokens
@@ -28,10 +29,10 @@ def build_message(
     *,
     message_id: str,
     subject_prefix: str = "",
-) -> EmailMultiAlternatives:
+) -> Email:
     links = rendering.personal_links(subscriber)
     subject, text, html = renderer.render(subscriber, links=links)
-    message = EmailMultiAlternatives(
+    message = Email(
         subject=subject_prefix + subject,
         body=text,
         from_email=default_from(),
