@@ -100,7 +100,7 @@ def test_environment_switches_to_production_parts():
     assert result.stdout.split()[-3:] == [
         "False",
         "django.db.backends.postgresql",
-        "django.core.mail.backends.smtp.EmailBackend",
+        "mail.backends.EmailBackend",
     ], result.stderr
 
 
