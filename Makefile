@@ -1,5 +1,7 @@
 # The portal's entry points. `make run` and `make test` work on a fresh machine.
 VENV ?= .venv
+# django-newsletter's own environment, for the benchmark only.
+DNL_VENV := .venv-django-newsletter
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 MANAGE := $(PY) manage.py
@@ -35,7 +37,7 @@ gettext:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gettext >/dev/null; }
 
 messages: $(VENV)/.installed gettext
-	$(DEV_ENV) $(MANAGE) compilemessages --ignore '$(VENV)/*' -v0
+	$(DEV_ENV) $(MANAGE) compilemessages --ignore '$(VENV)/*' --ignore '$(DNL_VENV)/*' -v0
 
 setup: venv system-deps messages
 	$(DEV_ENV) $(MANAGE) migrate --no-input -v0
@@ -69,12 +71,18 @@ beat: venv
 	$(VENV)/bin/celery -A network_portal beat -l info
 
 ## The benchmark harness (bench/run.py): pages, a registration rush, the newsletter and reminders against
-## floors measured in the same run; results in bench/results/. BENCH_ARGS=--quick for a short run.
-bench: venv system-deps messages
-	$(PY) -m bench.run $(BENCH_ARGS)
+## floors measured in the same run, and django-newsletter 1.2.1 sending beside the portal's newsletter
+## (in an environment of its own); results in bench/results/. BENCH_ARGS=--quick for a short run.
+$(DNL_VENV)/.installed: bench/django_newsletter/requirements.txt
+	test -x $(DNL_VENV)/bin/python || python3 -m venv $(DNL_VENV)
+	$(DNL_VENV)/bin/pip install --quiet -r bench/django_newsletter/requirements.txt
+	touch $@
+
+bench: venv system-deps messages $(DNL_VENV)/.installed
+	$(PY) -m bench.run --django-newsletter $(DNL_VENV)/bin/python $(BENCH_ARGS)
 
 makemessages: venv
-	$(DEV_ENV) $(MANAGE) makemessages -l da -l sv --ignore '$(VENV)/*' --ignore 'tests/*' --ignore 'bench/*' --no-obsolete
+	$(DEV_ENV) $(MANAGE) makemessages -l da -l sv --ignore '$(VENV)/*' --ignore '$(DNL_VENV)/*' --ignore 'tests/*' --ignore 'bench/*' --no-obsolete
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) $(DNL_VENV) db.sqlite3 staticfiles

@@ -10,6 +10,7 @@ PAGES = ["home", "event list", "event page, logged out", "event page, logged in"
 TARGETS = {"home": 0.2, "event list": 0.2, "event page, logged out": 0.3, "event page, logged in": 0.1}
 RUSH_TARGET = 0.5
 NEWSLETTER_TARGET = 0.8
+DJANGO_NEWSLETTER_TARGET = 2.0
 RSS_GROWTH_LIMIT = 1.1
 REMINDER_RATIO_LIMIT = 1.5
 
@@ -56,6 +57,9 @@ def ratios(results: dict) -> dict:
     small = [run for run in runs if run["subscribers"] == results["newsletter"]["small"]]
     large = [run for run in runs if run["subscribers"] == results["newsletter"]["large"]]
     out["newsletter"] = {**_spread([run["ratio"] for run in small]), "target": NEWSLETTER_TARGET}
+    beside = [run["over_django_newsletter"] for run in small if "over_django_newsletter" in run]
+    if beside:
+        out["newsletter over django-newsletter"] = {**_spread(beside), "target": DJANGO_NEWSLETTER_TARGET}
     small_rss = statistics.median(run["worker_peak_rss_mb"] for run in small)
     out["newsletter worker memory, large / small"] = {
         **_spread([large[0]["worker_peak_rss_mb"] / small_rss]),
@@ -104,6 +108,14 @@ def markdown(results: dict) -> str:
         f"| bare SMTP loop {_range([x['bare_loop_messages_per_second'] for x in small])} msg/s "
         f"| {_ratio(r['newsletter'])} | ≥ {NEWSLETTER_TARGET} |"
     )
+    if "newsletter over django-newsletter" in r:
+        rival = _range([x["django_newsletter_messages_per_second"] for x in small])
+        lines.append(
+            f"| newsletter through the worker, against django-newsletter 1.2.1 sending the same "
+            f"edition to the same sink | {_range([x['worker_messages_per_second'] for x in small])} msg/s "
+            f"| django-newsletter {rival} msg/s "
+            f"| {_ratio(r['newsletter over django-newsletter'])} | ≥ {DJANGO_NEWSLETTER_TARGET} |"
+        )
     large = [run for run in news["runs"] if run["subscribers"] == news["large"]][0]
     lines.append(
         f"| worker peak memory, {news['large']:,} against {news['small']:,} subscribers "

@@ -2,10 +2,13 @@
 worker on Redis and an SMTP sink on loopback, against floors measured in the same run.
 
     .venv/bin/python -m bench.run [--quick] [--repeat 3] [--database-url postgres://…/portal_bench]
+                                  [--django-newsletter .venv-django-newsletter/bin/python]
 
-The database is dropped and created again (use one of the benchmark's own). Every scenario is
-repeated, interleaved with the others, and each ratio is taken within one round. Results go to
-bench/results/latest.json and latest.md; the harness exits non-zero if an invariant breaks.
+The database is dropped and created again (use one of the benchmark's own), and so is its
+namesake with the suffix _django_newsletter when django-newsletter is measured beside. Every
+scenario is repeated, interleaved with the others, and each ratio is taken within one round.
+Results go to bench/results/latest.json and latest.md; the harness exits non-zero if an
+invariant breaks.
 """
 
 import argparse
@@ -21,7 +24,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import data, load, processes, report  # noqa: E402
+from bench import data, django_newsletter, load, processes, report  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,11 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--django-newsletter",
+        metavar="PYTHON",
+        help="an interpreter with bench/django_newsletter/requirements.txt installed: django-newsletter "
+        "1.2.1 sends the same newsletter beside the portal's in every round",
+    )
     args = parser.parse_args(argv)
     if not load.wrk_available():
         sys.exit("wrk is not installed: `make system-deps` installs it (Debian package wrk).")
     size = data.QUICK if args.quick else data.FULL
     _fresh_database(args.database_url)
+    if args.django_newsletter:
+        _fresh_database(django_newsletter_database(args.database_url))
     import redis
 
     redis.Redis.from_url(args.redis_url).flushdb()
@@ -77,6 +88,10 @@ def _fresh_database(url: str) -> None:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cursor.execute(f'CREATE DATABASE "{name}"')
     connection.close()
+
+
+def django_newsletter_database(url: str) -> str:
+    return f"{url}_django_newsletter"
 
 
 def _environment(args, smtp_port: int) -> dict:
@@ -251,6 +266,13 @@ class Harness:
             finally:
                 worker.stop()
             run["ratio"] = round(run["worker_messages_per_second"] / run["bare_loop_messages_per_second"], 3)
+            if self.args.django_newsletter and subscribers == small:
+                rate = django_newsletter.measure(
+                    self.args.django_newsletter, subscribers, self.sink,
+                    django_newsletter_database(self.args.database_url),
+                )  # fmt: skip
+                run["django_newsletter_messages_per_second"] = rate
+                run["over_django_newsletter"] = round(run["worker_messages_per_second"] / rate, 3)
             runs.append(run)
         return {"runs": runs, "small": small, "large": large}
 
