@@ -157,6 +157,7 @@ def markdown(results: dict) -> str:
         _confirmations_sent(results),
         "Confirmations the outbox's sweep had to publish again after a rush (a task lost or its row "
         f"skipped while locked): {_republished(results)}.",
+        *_django_newsletter_errors(news),
         "",
         f"Queries per page (10 % of the data → all of it): {growth}.",
         "",
@@ -202,3 +203,11 @@ def _confirmations_sent(results: dict) -> str:
 def _republished(results: dict) -> int:
     rushes = [round_["registration_rush"] for round_ in results["rounds"]] + [results["scale_out"]]
     return sum(rush.get("republished_by_the_sweep", 0) for rush in rushes)
+
+
+def _django_newsletter_errors(news: dict) -> list[str]:
+    errors = [run["django_newsletter_error"] for run in news["runs"] if "django_newsletter_error" in run]
+    if not errors:
+        return []
+    first = errors[0].strip().splitlines()[-1]
+    return [f"django-newsletter could not be measured in {len(errors)} round(s): {first}"]

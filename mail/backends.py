@@ -22,6 +22,7 @@ from io import BytesIO
 from django.conf import settings
 from django.core.mail.backends import smtp
 from django.core.mail.message import sanitize_address
+from django.utils.encoding import force_str
 
 SMTP_LINESEP = "\r\n"
 
@@ -64,7 +65,7 @@ class EmailBackend(smtp.EmailBackend):
         if not email_message.recipients():
             return False
         encoding = email_message.encoding or settings.DEFAULT_CHARSET
-        from_email = _envelope_sender(str(email_message.from_email), encoding)
+        from_email = _envelope_sender(force_str(email_message.from_email), str(encoding))
         recipients = [sanitize_address(address, encoding) for address in email_message.recipients()]
         message = email_message.message()
         try:

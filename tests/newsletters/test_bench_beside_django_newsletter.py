@@ -13,6 +13,7 @@ import pytest
 
 from bench import django_newsletter, report
 from bench.processes import SmtpSink
+from bench.run import django_newsletter_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,6 +57,8 @@ def _results(**beside) -> dict:
     results = copy.deepcopy(results)
     small = results["newsletter"]["small"]
     for run in results["newsletter"]["runs"]:
+        for key in ("django_newsletter_messages_per_second", "over_django_newsletter"):
+            run.pop(key, None)
         if run["subscribers"] == small and beside:
             run["django_newsletter_messages_per_second"] = beside["rate"]
             run["over_django_newsletter"] = round(run["worker_messages_per_second"] / beside["rate"], 3)
@@ -77,3 +80,23 @@ def test_a_run_without_django_newsletter_reports_no_comparison():
     results = _results()
     assert "newsletter over django-newsletter" not in results["ratios"]
     assert "django-newsletter" not in report.markdown(results)
+
+
+def test_a_round_django_newsletter_failed_in_is_reported_and_the_run_stands():
+    results = _results()
+    results["newsletter"]["runs"][0]["django_newsletter_error"] = "django-newsletter's send failed:\nboom"
+    table = report.markdown(results)
+    assert "django-newsletter could not be measured in 1 round(s): boom" in table
+    assert "| newsletter through the worker, 20,000 subscribers |" in table
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("postgres://portal:portal@127.0.0.1:5432/portal_bench",
+         "postgres://portal:portal@127.0.0.1:5432/portal_bench_django_newsletter"),
+        ("postgres://p@db/portal_bench?sslmode=disable", "postgres://p@db/portal_bench_django_newsletter?sslmode=disable"),
+    ],
+)  # fmt: skip
+def test_django_newsletter_has_a_database_of_its_own_beside_the_benchmarks(url, expected):
+    assert django_newsletter_database(url) == expected

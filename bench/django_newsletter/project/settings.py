@@ -2,7 +2,7 @@
 templates), PostgreSQL, Django's SMTP backend to the harness's sink."""
 
 import os
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 _database = urlparse(os.environ["DJANGO_NEWSLETTER_DATABASE_URL"])
 
@@ -24,10 +24,11 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": _database.path.lstrip("/"),
-        "USER": _database.username,
-        "PASSWORD": _database.password or "",
+        "USER": unquote(_database.username or ""),
+        "PASSWORD": unquote(_database.password or ""),
         "HOST": _database.hostname,
         "PORT": _database.port or 5432,
+        "OPTIONS": dict(parse_qsl(_database.query)),
     }
 }
 TEMPLATES = [
