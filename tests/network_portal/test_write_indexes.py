@@ -1,16 +1,19 @@
 """The rows a registration writes under the event's lock (the registration, its log entry, its
 email) carry no index that another already provides: every entry is written while everyone else
-in a rush waits."""
+in a rush waits. Nor do a newsletter's deliveries, whose rows are written again at every claim
+and every "sent" mark."""
 
 import pytest
 from django.db import connection
 
 from events.models import Registration, RegistrationLog
 from mail.models import OutgoingMessage
+from newsletters.models import Delivery
 
 pytestmark = pytest.mark.django_db
 
 WRITTEN_UNDER_THE_LOCK = [Registration, RegistrationLog, OutgoingMessage]
+WRITTEN_PER_MESSAGE = [Delivery]
 # The columns a LIKE (startswith) reads: only these may have PostgreSQL's second index for it.
 READ_WITH_LIKE = {OutgoingMessage: {"idempotency_key"}}
 
@@ -21,7 +24,9 @@ def _indexes(model) -> dict[str, dict]:
     return {name: index for name, index in found.items() if index["index"] or index["unique"]}
 
 
-@pytest.mark.parametrize("model", WRITTEN_UNDER_THE_LOCK, ids=lambda model: model.__name__)
+@pytest.mark.parametrize(
+    "model", WRITTEN_UNDER_THE_LOCK + WRITTEN_PER_MESSAGE, ids=lambda model: model.__name__
+)
 def test_no_index_is_the_beginning_of_another(model):
     indexes = _indexes(model)
     plain = {name: tuple(index["columns"]) for name, index in indexes.items() if not index["unique"]}
